@@ -1,0 +1,1 @@
+"""The pieces of the platform, one ComponentResource per module."""

@@ -1,0 +1,86 @@
+"""The `platform` stack: the cluster and everything the three approaches share.
+
+k3d cluster -> KubeVela + shared traits; apps namespace; DynamoDB target
+(emulator or AWS identities) -> ACK DynamoDB controller; session API image.
+"""
+
+from __future__ import annotations
+
+import pulumi
+import pulumi_kubernetes as k8s
+
+from components.ack_dynamodb import AckDynamoDB, AckDynamoDBArgs
+from components.dynamodb_target import DynamoDBTarget, DynamoDBTargetArgs
+from components.k3d_cluster import K3dCluster, K3dClusterArgs
+from components.kubevela import KubeVela, KubeVelaArgs
+from components.session_api_image import SessionApiImage, SessionApiImageArgs
+from components.vela_definitions import SharedTraits, SharedTraitsArgs
+from stacks.config import _validated, platform_config
+
+
+def build() -> None:
+    cfg = platform_config()
+
+    cluster = K3dCluster(
+        "cluster",
+        _validated(
+            "clusterName/agents/apiPort/httpPort",
+            lambda: K3dClusterArgs(
+                name=cfg.cluster_name, agents=cfg.agents, api_port=cfg.api_port, http_port=cfg.http_port
+            ),
+        ),
+    )
+    on_cluster = pulumi.ResourceOptions(providers=[cluster.provider])
+
+    kubevela = KubeVela("kubevela", KubeVelaArgs(), on_cluster)
+    traits = SharedTraits(
+        "shared-traits",
+        SharedTraitsArgs(namespace=kubevela.namespace),
+        # TraitDefinitions go through vela-core's webhooks: wait for the release.
+        pulumi.ResourceOptions.merge(on_cluster, pulumi.ResourceOptions(depends_on=[kubevela.release])),
+    )
+
+    apps_namespace = k8s.core.v1.Namespace(
+        "apps-namespace", metadata=k8s.meta.v1.ObjectMetaArgs(name=cfg.apps_namespace), opts=on_cluster
+    )
+    target = DynamoDBTarget(
+        "dynamodb",
+        _validated(
+            "dynamodbMode/awsRegion/tablePrefix",
+            lambda: DynamoDBTargetArgs(
+                mode=cfg.dynamodb_mode,
+                region=cfg.aws_region,
+                table_prefix=cfg.table_prefix,
+                apps_namespace=apps_namespace.metadata.name,
+            ),
+        ),
+        on_cluster,
+    )
+    ack = AckDynamoDB(
+        "ack-dynamodb",
+        AckDynamoDBArgs(region=target.region, endpoint=target.endpoint, credentials_ini=target.engine_credentials_ini),
+        # The controller calls STS at start-up: the emulator must already serve.
+        pulumi.ResourceOptions.merge(on_cluster, pulumi.ResourceOptions(depends_on=[target])),
+    )
+    image = SessionApiImage(
+        "session-api-image",
+        SessionApiImageArgs(cluster_name=cfg.cluster_name, cluster_id=cluster.create_command.id),
+    )
+
+    pulumi.export("clusterName", cfg.cluster_name)
+    pulumi.export("kubeconfig", cluster.kubeconfig)
+    pulumi.export("velaNamespace", kubevela.namespace)
+    pulumi.export("sharedTraits", sorted(traits.definitions))
+    pulumi.export("appsNamespace", apps_namespace.metadata.name)
+    pulumi.export("dynamodbMode", target.mode)
+    pulumi.export("dynamodbRegion", target.region)
+    pulumi.export("dynamodbEndpoint", target.endpoint)
+    pulumi.export("tablePrefix", target.table_prefix)
+    pulumi.export("engineCredentials", target.engine_credentials_ini)
+    pulumi.export("appCredentialsSecret", target.app_credentials_secret.metadata.name)
+    pulumi.export("ackNamespace", ack.namespace_name)
+    pulumi.export("sessionApiImage", image.image)
+    pulumi.export("ingressClass", cfg.ingress_class)
+    pulumi.export("ingressDomain", cfg.ingress_domain)
+    pulumi.export("ingressHttpPort", cfg.http_port)
+    pulumi.export("ingressBaseUrl", cluster.ingress_base_url)

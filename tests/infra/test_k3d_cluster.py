@@ -1,0 +1,85 @@
+"""K3dCluster: the commands that create and delete the cluster, and the secret kubeconfig."""
+
+import pytest
+
+from components import versions
+from components.k3d_cluster import K3dClusterArgs
+from tools.mock_harness import PlanResult
+
+COMMAND = "command:local:Command"
+
+
+def test_create_command_pins_image_and_ports(platform: PlanResult):
+    create = platform.find(COMMAND, "cluster-k3d").inputs["create"]
+    assert f"--image {versions.K3S_IMAGE}" in create
+    assert "--api-port 127.0.0.1:6550" in create
+    assert "--port 8081:80@loadbalancer" in create
+    assert "--agents 0" in create
+    # The user's kubeconfig must stay untouched.
+    assert "--kubeconfig-update-default=false" in create
+    assert "--kubeconfig-switch-context=false" in create
+
+
+def test_create_is_guarded_so_a_rerun_adopts_the_cluster(platform: PlanResult):
+    create = platform.find(COMMAND, "cluster-k3d").inputs["create"]
+    guard, _, rest = create.partition(" || ")
+    assert guard == "k3d cluster list kubevela-dynamodb >/dev/null 2>&1"
+    assert rest.startswith("k3d cluster create kubevela-dynamodb ")
+
+
+def test_delete_and_replacement(platform: PlanResult):
+    cluster = platform.find(COMMAND, "cluster-k3d")
+    assert cluster.inputs["delete"] == "k3d cluster delete kubevela-dynamodb"
+    assert cluster.options["deleteBeforeReplace"] is True
+    assert cluster.inputs["triggers"] == ["kubevela-dynamodb", versions.K3S_IMAGE, 0, 6550, 8081]
+
+
+def test_cluster_shape_comes_from_config(plan_stack):
+    plan = plan_stack("platform", clusterName="demo2", agents="2", apiPort="7443", httpPort="9090")
+    create = plan.find(COMMAND, "cluster-k3d").inputs["create"]
+    assert "k3d cluster create demo2 " in create
+    assert "--agents 2" in create and "--api-port 127.0.0.1:7443" in create and "--port 9090:80@" in create
+    assert plan.outputs["ingressBaseUrl"] == "http://localhost:9090"
+
+
+def test_kubeconfig_is_read_after_the_cluster_and_never_logged(platform: PlanResult):
+    kubeconfig = platform.find(COMMAND, "cluster-kubeconfig")
+    assert kubeconfig.inputs["create"] == "k3d kubeconfig get kubevela-dynamodb"
+    assert kubeconfig.inputs["logging"] == "none"
+    assert kubeconfig.options["additionalSecretOutputs"] == ["stdout"]
+    assert kubeconfig.depends_on(COMMAND, "cluster-k3d")
+    # A recreated cluster has a new id: the kubeconfig is read again.
+    assert kubeconfig.inputs["triggers"] == ["cluster-k3d-id"]
+
+
+def test_provider_gets_the_kubeconfig_as_a_secret(platform: PlanResult):
+    provider = platform.find("pulumi:providers:kubernetes", "cluster-provider")
+    assert provider.is_secret("kubeconfig")
+    assert provider.inputs["clusterIdentifier"] == "kubevela-dynamodb"
+    assert provider.inputs["deleteUnreachable"] == "true"
+    assert "kubeconfig" in platform.secret_outputs
+
+
+@pytest.mark.parametrize(
+    "kwargs, message",
+    [
+        ({"name": "Bad_Name"}, "cluster name 'Bad_Name'"),
+        ({"name": "ok", "agents": 9}, "agents must be a whole number from 0 to 5"),
+        ({"name": "ok", "api_port": 80}, "api_port must be a port from 1024 to 65535"),
+        ({"name": "ok", "api_port": 8081, "http_port": 8081}, "api_port and http_port must differ"),
+        ({"name": "ok", "k3s_image": "rancher/k3s:latest"}, "must carry a pinned tag"),
+    ],
+)
+def test_args_reject_bad_values(kwargs, message):
+    with pytest.raises(ValueError, match=message):
+        K3dClusterArgs(**kwargs)
+
+
+def test_bad_port_config_names_the_key(plan_stack):
+    with pytest.raises(Exception, match=r"config kubevela-dynamodb:apiPort: expected a whole number, got 'abc'"):
+        plan_stack("platform", apiPort="abc")
+
+
+def test_port_clash_in_config_is_reported_with_the_keys(plan_stack):
+    with pytest.raises(Exception, match=r"config clusterName/agents/apiPort/httpPort: api_port and http_port must differ"):
+        plan_stack("platform", apiPort="8081")
