@@ -88,7 +88,8 @@ class SharedTraits(pulumi.ComponentResource):
 class DynamoDBComponentDefinitionArgs:
     engine: str
     namespace: pulumi.Input[str]
-    region: str
+    region: pulumi.Input[str]
+    """Platform region, baked into the template (Crossplane MRs must name theirs)."""
     provider_config_name: str = "default"
 
     def __post_init__(self) -> None:
@@ -124,8 +125,10 @@ class DynamoDBComponentDefinition(pulumi.ComponentResource):
                 "workload": {"type": "autodetects.core.oam.dev"},
                 "schematic": {
                     "cue": {
-                        "template": cue_templates.dynamodb_template(
-                            args.engine, args.region, args.provider_config_name
+                        "template": pulumi.Output.from_input(args.region).apply(
+                            lambda region: cue_templates.dynamodb_template(
+                                args.engine, region, args.provider_config_name
+                            )
                         )
                     }
                 },

@@ -1,0 +1,75 @@
+"""What an approach stack reads from the `platform` stack, through a StackReference."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pulumi
+import pulumi_kubernetes as k8s
+
+from stacks.config import ConfigError, platform_stack_name
+
+
+@dataclass
+class Platform:
+    stack_name: str
+    kubeconfig: pulumi.Output[str]
+    provider: k8s.Provider
+    vela_namespace: pulumi.Output[str]
+    apps_namespace: pulumi.Output[str]
+    dynamodb_mode: pulumi.Output[str]
+    dynamodb_region: pulumi.Output[str]
+    dynamodb_endpoint: pulumi.Output[str]
+    table_prefix: pulumi.Output[str]
+    engine_credentials: pulumi.Output[str]
+    app_credentials_secret: pulumi.Output[str]
+    ack_namespace: pulumi.Output[str]
+    session_api_image: pulumi.Output[str]
+    ingress_class: pulumi.Output[str]
+    ingress_domain: pulumi.Output[str]
+    ingress_http_port: pulumi.Output[int]
+
+
+def read_platform() -> Platform:
+    stack_name = platform_stack_name()
+    ref = pulumi.StackReference("platform", stack_name=stack_name)
+
+    def output(key: str) -> pulumi.Output:
+        def required(value):
+            if value is None:
+                # Also what a platform stack that was never brought up looks like.
+                raise ConfigError(
+                    f"the platform stack {stack_name!r} has no output {key!r}: bring it up first "
+                    "(`make up-platform`, or `pulumi up --stack platform`)"
+                )
+            return value
+
+        return ref.get_output(key).apply(required)
+
+    kubeconfig = pulumi.Output.secret(output("kubeconfig"))
+    provider = k8s.Provider(
+        "platform-cluster",
+        k8s.ProviderArgs(
+            kubeconfig=kubeconfig,
+            cluster_identifier=output("clusterName"),
+            delete_unreachable=True,
+        ),
+    )
+    return Platform(
+        stack_name=stack_name,
+        kubeconfig=kubeconfig,
+        provider=provider,
+        vela_namespace=output("velaNamespace"),
+        apps_namespace=output("appsNamespace"),
+        dynamodb_mode=output("dynamodbMode"),
+        dynamodb_region=output("dynamodbRegion"),
+        dynamodb_endpoint=output("dynamodbEndpoint"),
+        table_prefix=output("tablePrefix"),
+        engine_credentials=pulumi.Output.secret(output("engineCredentials")),
+        app_credentials_secret=output("appCredentialsSecret"),
+        ack_namespace=output("ackNamespace"),
+        session_api_image=output("sessionApiImage"),
+        ingress_class=output("ingressClass"),
+        ingress_domain=output("ingressDomain"),
+        ingress_http_port=output("ingressHttpPort"),
+    )
