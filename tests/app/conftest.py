@@ -1,0 +1,174 @@
+"""Fixtures for the session API tests.
+
+Unit tests run the Flask app in-process against moto's in-memory DynamoDB
+(``moto.mock_aws``). Integration tests start a moto server and the app under
+gunicorn as child processes on free 127.0.0.1 ports and stop them by PID.
+"""
+
+from __future__ import annotations
+
+import time
+import uuid
+from dataclasses import dataclass
+from pathlib import Path
+
+import boto3
+import pytest
+import requests
+from moto import mock_aws
+
+from session_api import local
+from session_api.app import create_app
+from session_api.config import Config
+from session_api.store import SessionStore
+from session_api.table import TTL_ATTRIBUTE, create_table_kwargs
+
+REGION = "us-east-1"
+TABLE = "sessions-test"
+
+
+@pytest.fixture
+def aws_env(monkeypatch):
+    """Fake credentials and no ambient AWS settings: tests never reach AWS."""
+    for name in ("AWS_PROFILE", "AWS_SESSION_TOKEN", "AWS_ENDPOINT_URL", "AWS_ENDPOINT_URL_DYNAMODB"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
+    monkeypatch.setenv("AWS_DEFAULT_REGION", REGION)
+
+
+@pytest.fixture
+def mocked_aws(aws_env):
+    with mock_aws():
+        yield
+
+
+def make_table(name: str = TABLE) -> None:
+    client = boto3.client("dynamodb", region_name=REGION)
+    client.create_table(**create_table_kwargs(name))
+    client.update_time_to_live(
+        TableName=name, TimeToLiveSpecification={"Enabled": True, "AttributeName": TTL_ATTRIBUTE}
+    )
+
+
+@pytest.fixture
+def table(mocked_aws) -> str:
+    make_table()
+    return TABLE
+
+
+class FakeClock:
+    """Wall clock the tests move by hand (expiry without sleeping)."""
+
+    def __init__(self) -> None:
+        self.now = time.time()
+
+    def __call__(self) -> float:
+        return self.now
+
+    def advance(self, seconds: float) -> None:
+        self.now += seconds
+
+
+@pytest.fixture
+def clock() -> FakeClock:
+    return FakeClock()
+
+
+@pytest.fixture
+def config() -> Config:
+    return Config(table_name=TABLE, region=REGION, ttl_seconds=3600, ready_cache_seconds=0)
+
+
+@pytest.fixture
+def store(table, config, clock) -> SessionStore:
+    client = boto3.client("dynamodb", region_name=REGION)
+    return SessionStore(client, config.table_name, config.ttl_seconds, clock=clock)
+
+
+@pytest.fixture
+def app(config, store):
+    return create_app(config, store)
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+@pytest.fixture
+def user_id() -> str:
+    return f"user-{uuid.uuid4().hex[:12]}"
+
+
+@pytest.fixture
+def create(client):
+    """POST /sessions through the test client; returns the response."""
+
+    def post(user_id: str, data: dict | None = None):
+        body = {"userId": user_id}
+        if data is not None:
+            body["data"] = data
+        return client.post("/sessions", json=body)
+
+    return post
+
+
+# -- integration: real servers on loopback ---------------------------------------
+
+
+@dataclass
+class ApiServer:
+    base_url: str
+    table: str
+    process: object
+    log_path: Path
+
+    def url(self, path: str) -> str:
+        return self.base_url + path
+
+    def log(self) -> str:
+        return self.log_path.read_text(errors="replace")
+
+
+@pytest.fixture(scope="session")
+def moto_endpoint(tmp_path_factory):
+    port = local.free_port()
+    process = local.start_moto_server(port, tmp_path_factory.mktemp("moto") / "moto.log")
+    yield f"http://{local.LOOPBACK}:{port}"
+    local.stop(process)
+
+
+@pytest.fixture(scope="session")
+def start_api(moto_endpoint, tmp_path_factory):
+    """Start the API under gunicorn on its own table; stopped at session end."""
+    started = []
+
+    def start(ttl_seconds: int | None = None, **env: str) -> ApiServer:
+        table = f"sessions-{uuid.uuid4().hex[:8]}"
+        local.create_session_table(moto_endpoint, table, REGION)
+        port = local.free_port()
+        extra = dict(env)
+        if ttl_seconds is not None:
+            extra["SESSION_TTL_SECONDS"] = str(ttl_seconds)
+        log_path = tmp_path_factory.mktemp("api") / "gunicorn.log"
+        process = local.start_gunicorn(
+            local.app_environment(moto_endpoint, table, REGION, port, **extra), log_path
+        )
+        started.append(process)
+        return ApiServer(f"http://{local.LOOPBACK}:{port}", table, process, log_path)
+
+    yield start
+    for process in started:
+        local.stop(process)
+
+
+@pytest.fixture(scope="session")
+def api(start_api) -> ApiServer:
+    return start_api()
+
+
+@pytest.fixture
+def http():
+    with requests.Session() as session:
+        yield session
