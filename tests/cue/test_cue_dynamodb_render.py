@@ -9,7 +9,7 @@ from pathlib import Path
 import jsonschema
 import pytest
 
-from conftest import CONTEXT, PROVIDER_CONFIG, REGION
+from cue_fixtures import CONTEXT, PROVIDER_CONFIG, REGION
 from dynamodb_model import with_defaults
 from dynamodb_samples import INVALID, KMS_KEY, VALID
 from session_api.table import component_properties

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from conftest import CONTEXT
+from cue_fixtures import CONTEXT
 
 
 def env_of(patch):
