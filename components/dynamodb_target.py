@@ -12,9 +12,11 @@ the session API (item reads and writes only). Nothing gets `*` on all tables.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import re
 from dataclasses import dataclass
+from pathlib import Path
 
 import pulumi
 import pulumi_aws as aws
@@ -27,6 +29,9 @@ MODES = ("local", "aws")
 
 EMULATOR_PORT = 5000
 """moto server's port (its image runs `moto_server -H 0.0.0.0`, default port 5000)."""
+
+EMULATOR_WRAPPER = Path(__file__).resolve().parent / "emulator" / "moto_server.py"
+"""moto server plus the DynamoDB call ACK reads on every sync (see that file)."""
 
 LOCAL_DUMMY_KEY = "testing"
 """moto accepts any credentials; the engines and the app still need some to sign requests."""
@@ -169,6 +174,13 @@ class DynamoDBTarget(pulumi.ComponentResource):
             opts=child,
         )
         in_namespace = pulumi.ResourceOptions.merge(child, pulumi.ResourceOptions(depends_on=[self.emulator_namespace]))
+        wrapper = EMULATOR_WRAPPER.read_bytes()
+        self.emulator_wrapper = k8s.core.v1.ConfigMap(
+            f"{name}-emulator-wrapper",
+            metadata=k8s.meta.v1.ObjectMetaArgs(name="moto-wrapper", namespace=args.emulator_namespace, labels=labels),
+            data={"moto_server.py": wrapper.decode("utf-8")},
+            opts=in_namespace,
+        )
         port_probe = k8s.core.v1.ProbeArgs(
             tcp_socket=k8s.core.v1.TCPSocketActionArgs(port="api"), period_seconds=5, failure_threshold=6
         )
@@ -181,13 +193,24 @@ class DynamoDBTarget(pulumi.ComponentResource):
                 strategy=k8s.apps.v1.DeploymentStrategyArgs(type="Recreate"),
                 selector=k8s.meta.v1.LabelSelectorArgs(match_labels=labels),
                 template=k8s.core.v1.PodTemplateSpecArgs(
-                    metadata=k8s.meta.v1.ObjectMetaArgs(labels=labels),
+                    metadata=k8s.meta.v1.ObjectMetaArgs(
+                        labels=labels,
+                        # A changed wrapper must restart the pod; a ConfigMap change alone does not.
+                        annotations={"kubevela-dynamodb/wrapper-sha256": hashlib.sha256(wrapper).hexdigest()},
+                    ),
                     spec=k8s.core.v1.PodSpecArgs(
                         containers=[
                             k8s.core.v1.ContainerArgs(
                                 name="moto",
                                 image=args.emulator_image,
                                 image_pull_policy="IfNotPresent",
+                                # The image's entrypoint is `moto_server -H 0.0.0.0`; the wrapper
+                                # adds one call and then runs the same server.
+                                command=["python", "/opt/moto-wrapper/moto_server.py"],
+                                args=["-H", "0.0.0.0", "-p", str(EMULATOR_PORT)],
+                                volume_mounts=[
+                                    k8s.core.v1.VolumeMountArgs(name="wrapper", mount_path="/opt/moto-wrapper", read_only=True)
+                                ],
                                 ports=[k8s.core.v1.ContainerPortArgs(name="api", container_port=EMULATOR_PORT)],
                                 readiness_probe=port_probe,
                                 liveness_probe=port_probe,
@@ -197,11 +220,17 @@ class DynamoDBTarget(pulumi.ComponentResource):
                                 ),
                                 security_context=k8s.core.v1.SecurityContextArgs(allow_privilege_escalation=False),
                             )
-                        ]
+                        ],
+                        volumes=[
+                            k8s.core.v1.VolumeArgs(
+                                name="wrapper",
+                                config_map=k8s.core.v1.ConfigMapVolumeSourceArgs(name="moto-wrapper"),
+                            )
+                        ],
                     ),
                 ),
             ),
-            opts=in_namespace,
+            opts=pulumi.ResourceOptions.merge(in_namespace, pulumi.ResourceOptions(depends_on=[self.emulator_wrapper])),
         )
         self.emulator_service = k8s.core.v1.Service(
             f"{name}-emulator",

@@ -1,0 +1,122 @@
+"""The emulator wrapper serves every DynamoDB/STS call ACK makes when it reads a Table.
+
+Runs the real wrapper file (the one mounted into the moto image) as moto server
+on a loopback port, then replays ACK's read path with boto3.
+"""
+
+from __future__ import annotations
+
+import socket
+import subprocess
+import sys
+import time
+
+import boto3
+import pytest
+from botocore.config import Config
+from botocore.exceptions import ClientError
+
+from components.dynamodb_target import EMULATOR_WRAPPER
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def endpoint():
+    port = _free_port()
+    proc = subprocess.Popen(
+        [sys.executable, str(EMULATOR_WRAPPER), "-H", "127.0.0.1", "-p", str(port)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
+    try:
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            if proc.poll() is not None:
+                raise RuntimeError(f"wrapper exited: {proc.stderr.read().decode()[-2000:]}")
+            try:
+                socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
+                break
+            except OSError:
+                time.sleep(0.1)
+        else:
+            raise RuntimeError("moto wrapper did not listen within 30 s")
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)
+
+
+def _client(service: str, endpoint: str):
+    return boto3.client(
+        service,
+        endpoint_url=endpoint,
+        region_name="us-east-1",
+        aws_access_key_id="testing",
+        aws_secret_access_key="testing",
+        config=Config(retries={"max_attempts": 1}),
+    )
+
+
+def test_describe_contributor_insights_is_served(endpoint):
+    ddb = _client("dynamodb", endpoint)
+    ddb.create_table(
+        TableName="kvdemo-probe",
+        BillingMode="PAY_PER_REQUEST",
+        AttributeDefinitions=[{"AttributeName": "id", "AttributeType": "S"}],
+        KeySchema=[{"AttributeName": "id", "KeyType": "HASH"}],
+    )
+    answer = ddb.describe_contributor_insights(TableName="kvdemo-probe")
+    assert answer["TableName"] == "kvdemo-probe"
+    assert answer["ContributorInsightsStatus"] == "DISABLED"
+
+
+def test_unknown_table_is_not_found_like_aws(endpoint):
+    ddb = _client("dynamodb", endpoint)
+    with pytest.raises(ClientError) as error:
+        ddb.describe_contributor_insights(TableName="kvdemo-missing")
+    assert error.value.response["Error"]["Code"] == "ResourceNotFoundException"
+
+
+def test_ack_read_path_is_served_end_to_end(endpoint):
+    """What ACK's sdkFind calls for one Table: each must answer, or the Table never syncs."""
+    sts = _client("sts", endpoint)
+    assert sts.get_caller_identity()["Account"]  # ACK's start-up check
+    ddb = _client("dynamodb", endpoint)
+    ddb.create_table(
+        TableName="kvdemo-ack",
+        BillingMode="PAY_PER_REQUEST",
+        AttributeDefinitions=[{"AttributeName": "sessionId", "AttributeType": "S"}],
+        KeySchema=[{"AttributeName": "sessionId", "KeyType": "HASH"}],
+    )
+    ddb.update_time_to_live(
+        TableName="kvdemo-ack", TimeToLiveSpecification={"Enabled": True, "AttributeName": "expiresAt"}
+    )
+    table = ddb.describe_table(TableName="kvdemo-ack")["Table"]
+    assert table["TableStatus"] == "ACTIVE"
+    ddb.describe_contributor_insights(TableName="kvdemo-ack")
+    ddb.list_tags_of_resource(ResourceArn=table["TableArn"])
+    assert ddb.describe_time_to_live(TableName="kvdemo-ack")["TimeToLiveDescription"]["AttributeName"] == "expiresAt"
+    ddb.describe_continuous_backups(TableName="kvdemo-ack")
+    with pytest.raises(ClientError) as error:
+        ddb.get_resource_policy(ResourceArn=table["TableArn"])
+    # ACK tolerates exactly this error on the resource policy read.
+    assert error.value.response["Error"]["Code"] == "PolicyNotFoundException"
+
+
+def test_wrapper_is_mounted_and_run_by_the_emulator(platform):
+    configmap = platform.find("kubernetes:core/v1:ConfigMap", "dynamodb-emulator-wrapper").inputs
+    assert configmap["data"]["moto_server.py"] == EMULATOR_WRAPPER.read_text()
+    deployment = platform.find("kubernetes:apps/v1:Deployment", "dynamodb-emulator")
+    (container,) = deployment.inputs["spec"]["template"]["spec"]["containers"]
+    assert container["command"] == ["python", "/opt/moto-wrapper/moto_server.py"]
+    assert container["args"] == ["-H", "0.0.0.0", "-p", "5000"]
+    assert container["volumeMounts"][0]["mountPath"] == "/opt/moto-wrapper"
+    volume = deployment.inputs["spec"]["template"]["spec"]["volumes"][0]
+    assert volume["configMap"] == {"name": "moto-wrapper"}
+    assert deployment.depends_on("kubernetes:core/v1:ConfigMap", "dynamodb-emulator-wrapper")
+    assert "kubevela-dynamodb/wrapper-sha256" in deployment.inputs["spec"]["template"]["metadata"]["annotations"]
