@@ -63,6 +63,13 @@ CROSSPLANE_DYNAMODB_PROVIDER = "xpkg.crossplane.io/crossplane-contrib/provider-a
 # versions anonymously; xpkg.upbound.io serves only the newest to anonymous users
 # (https://docs.upbound.io/providers/policies).
 
+CROSSPLANE_AWS_FAMILY_PROVIDER = "xpkg.crossplane.io/crossplane-contrib/provider-family-aws:v2.6.0"
+# Ref: crossplane-contrib/provider-upjet-aws tag v2.6.0 (the family package is built and
+# published with the sub-packages: crossplane-contrib/provider-workflows
+# .github/workflows/publish-provider-family.yml). provider-aws-dynamodb depends on it with
+# the constraint `>= 0.0.0` (cluster/images/provider-aws/Makefile DEP_CONSTRAINT), so the
+# resolver would install the newest release; installing this pin first keeps it fixed.
+
 KRO_CHART = ChartPin(chart="oci://registry.k8s.io/kro/charts/kro", version="0.9.3")
 # Ref: kubernetes-sigs/kro tag v0.9.3; chart on registry.k8s.io since v0.5.0.
 
