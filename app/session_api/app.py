@@ -135,7 +135,7 @@ def create_session():
     session = _services().store.create(user_id, data)
     response = jsonify(_session_json(session))
     response.status_code = 201
-    response.headers["Location"] = url_for("api.get_session", session_id=session["sessionId"])
+    response.headers["Location"] = url_for("api.get_session", sessionId=session["sessionId"])
     log.info("session created", extra={"session_id": session["sessionId"]})
     return response
 
@@ -147,31 +147,31 @@ def list_sessions():
     return jsonify(_page_json(_services().store.list_all(limit, start)))
 
 
-@api.get("/sessions/<session_id>")
-def get_session(session_id: str):
-    validation.validate_session_id(session_id)
+@api.get("/sessions/<sessionId>")
+def get_session(sessionId: str):  # noqa: N803 - named as in the OpenAPI document
+    session_id = validation.validate_session_id(sessionId)
     return jsonify(_session_json(_services().store.get(session_id)))
 
 
-@api.put("/sessions/<session_id>")
-def update_session(session_id: str):
-    validation.validate_session_id(session_id)
+@api.put("/sessions/<sessionId>")
+def update_session(sessionId: str):  # noqa: N803
+    session_id = validation.validate_session_id(sessionId)
     patch, version = validation.validate_update(_json_body())
     session = _services().store.update(session_id, patch, version)
     return jsonify(_session_json(session))
 
 
-@api.delete("/sessions/<session_id>")
-def delete_session(session_id: str):
-    validation.validate_session_id(session_id)
+@api.delete("/sessions/<sessionId>")
+def delete_session(sessionId: str):  # noqa: N803
+    session_id = validation.validate_session_id(sessionId)
     _services().store.delete(session_id)
     log.info("session deleted", extra={"session_id": session_id})
     return Response(status=204)
 
 
-@api.get("/sessions/user/<user_id>")
-def list_user_sessions(user_id: str):
-    validation.validate_user_id(user_id)
+@api.get("/sessions/user/<userId>")
+def list_user_sessions(userId: str):  # noqa: N803
+    user_id = validation.validate_user_id(userId)
     limit = validation.parse_limit(request.args.get("limit"))
     start = validation.decode_page_token(request.args.get("nextToken"), user_id=user_id)
     page = _services().store.list_by_user(user_id, limit, start)

@@ -133,6 +133,21 @@ def openapi_document(ttl_seconds: int) -> dict[str, Any]:
                     "responses": {
                         "201": {
                             "description": "Created.",
+                            # Links tell clients (and stateful test generators)
+                            # how the new id feeds the other operations.
+                            "links": {
+                                name: {
+                                    "operationId": name,
+                                    "parameters": {"sessionId": "$response.body#/sessionId"},
+                                }
+                                for name in ("getSession", "updateSession", "deleteSession")
+                            }
+                            | {
+                                "listUserSessions": {
+                                    "operationId": "listUserSessions",
+                                    "parameters": {"userId": "$response.body#/userId"},
+                                }
+                            },
                             "headers": {
                                 "Location": {
                                     "description": "Path of the new session.",

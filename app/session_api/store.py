@@ -138,7 +138,9 @@ def make_client(config: Config, *, probe: bool = False):
     """
     botocore_config = botocore.config.Config(
         region_name=config.region,
-        retries={"mode": config.retry_mode, "max_attempts": 1 if probe else config.max_attempts},
+        # total_max_attempts counts the first try, like AWS_MAX_ATTEMPTS does
+        # ("max_attempts" here would mean retries, one more than asked for).
+        retries={"mode": config.retry_mode, "total_max_attempts": 1 if probe else config.max_attempts},
         connect_timeout=min(config.connect_timeout, 1.0) if probe else config.connect_timeout,
         read_timeout=min(config.read_timeout, 2.0) if probe else config.read_timeout,
         # Threads of one gunicorn worker share the client (clients are thread-safe).
@@ -318,7 +320,6 @@ class SessionStore:
         moment, epoch = self._now()
         names = {
             "#pk": HASH_KEY,
-            "#data": DATA_ATTRIBUTE,
             "#exp": TTL_ATTRIBUTE,
             "#upd": UPDATED_AT_ATTRIBUTE,
             "#ver": VERSION_ATTRIBUTE,
@@ -331,6 +332,9 @@ class SessionStore:
         }
         sets = ["#upd = :upd", "#exp = :exp"]
         removes = []
+        if patch:
+            # DynamoDB rejects names that no expression uses, so only when needed.
+            names["#data"] = DATA_ATTRIBUTE
         for index, (key, value) in enumerate(patch.items()):
             names[f"#k{index}"] = key
             if value is None:

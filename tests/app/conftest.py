@@ -61,7 +61,8 @@ class FakeClock:
     """Wall clock the tests move by hand (expiry without sleeping)."""
 
     def __init__(self) -> None:
-        self.now = time.time()
+        # Whole seconds: expiry is computed in whole seconds, so tests can hit it exactly.
+        self.now = float(int(time.time()))
 
     def __call__(self) -> float:
         return self.now

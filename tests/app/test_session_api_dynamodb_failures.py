@@ -1,0 +1,152 @@
+"""DynamoDB failing or missing: 503 with Retry-After (or a reasoned /ready), never 500."""
+
+from __future__ import annotations
+
+import time
+
+import boto3
+import pytest
+from botocore.stub import Stubber
+
+from session_api import local
+from session_api.app import create_app
+from session_api.config import Config
+from session_api.store import SessionStore
+from session_api.table import HASH_KEY, USER_INDEX_RANGE_KEY, create_table_kwargs
+
+
+def _unavailable(response, reason: str):
+    assert response.status_code == 503, response.get_data(as_text=True)
+    body = response.get_json()
+    assert body["error"] == "service_unavailable"
+    assert body["reason"] == reason
+    assert int(response.headers["Retry-After"]) >= 1
+    return body
+
+
+@pytest.mark.parametrize(
+    "code", ["ProvisionedThroughputExceededException", "ThrottlingException", "RequestLimitExceeded"]
+)
+def test_throttling_is_503_with_retry_after(client, store, code):
+    with Stubber(store.client) as stub:
+        stub.add_client_error("put_item", service_error_code=code, http_status_code=400)
+        _unavailable(client.post("/sessions", json={"userId": "u"}), "throttled")
+        stub.add_client_error("query", service_error_code=code, http_status_code=400)
+        _unavailable(client.get("/sessions/user/u"), "throttled")
+
+
+def test_internal_server_error_is_503(client, store):
+    with Stubber(store.client) as stub:
+        stub.add_client_error("get_item", service_error_code="InternalServerError", http_status_code=500)
+        _unavailable(client.get("/sessions/abc"), "dynamodb_error")
+
+
+def test_rejected_credentials_are_503(client, store):
+    with Stubber(store.client) as stub:
+        stub.add_client_error("scan", service_error_code="UnrecognizedClientException", http_status_code=400)
+        _unavailable(client.get("/sessions"), "access_denied")
+
+
+def test_missing_table_is_503_and_not_ready(mocked_aws):
+    config = Config(table_name="absent", region="us-east-1", ready_cache_seconds=0)
+    client = create_app(config).test_client()
+    _unavailable(client.post("/sessions", json={"userId": "u"}), "table_missing")
+    ready = client.get("/ready")
+    assert ready.status_code == 503
+    assert ready.get_json()["reason"] == "table_missing"
+    assert "absent" in ready.get_json()["message"]
+
+
+def test_table_without_user_index_is_not_ready(mocked_aws):
+    kwargs = create_table_kwargs("no-index")
+    del kwargs["GlobalSecondaryIndexes"]
+    kwargs["AttributeDefinitions"] = [a for a in kwargs["AttributeDefinitions"] if a["AttributeName"] == HASH_KEY]
+    boto3.client("dynamodb", region_name="us-east-1").create_table(**kwargs)
+    config = Config(table_name="no-index", region="us-east-1", ready_cache_seconds=0)
+    ready = create_app(config).test_client().get("/ready")
+    assert ready.status_code == 503
+    assert ready.get_json()["reason"] == "index_missing"
+
+
+@pytest.mark.parametrize(
+    "table_status, index_status, reason",
+    [("CREATING", "CREATING", "table_not_active"), ("ACTIVE", "CREATING", "index_not_active")],
+)
+def test_table_or_index_not_active_is_not_ready(config, clock, table_status, index_status, reason, aws_env):
+    client = boto3.client("dynamodb", region_name="us-east-1")
+    store = SessionStore(client, config.table_name, 60, clock=clock)
+    app = create_app(config, store)
+    description = {
+        "Table": {
+            "TableName": config.table_name,
+            "TableStatus": table_status,
+            "GlobalSecondaryIndexes": [{"IndexName": "userId-createdAt-index", "IndexStatus": index_status}],
+        }
+    }
+    with Stubber(client) as stub:
+        stub.add_response("describe_table", description, {"TableName": config.table_name})
+        ready = app.test_client().get("/ready")
+    assert ready.status_code == 503
+    body = ready.get_json()
+    assert body["reason"] == reason
+    assert "CREATING" in body["message"]
+
+
+def test_unreachable_endpoint_is_503_quickly(aws_env):
+    closed = f"http://{local.LOOPBACK}:{local.free_port()}"
+    config = Config(
+        table_name="t",
+        region="us-east-1",
+        endpoint_url=closed,
+        max_attempts=2,
+        connect_timeout=0.5,
+        ready_cache_seconds=0,
+    )
+    client = create_app(config).test_client()
+    started = time.monotonic()
+    _unavailable(client.get("/sessions/abc"), "endpoint_unreachable")
+    ready = client.get("/ready")
+    assert ready.status_code == 503
+    assert ready.get_json()["reason"] == "endpoint_unreachable"
+    assert time.monotonic() - started < 10
+
+
+def test_ready_answer_is_cached(mocked_aws):
+    config = Config(table_name="late", region="us-east-1", ready_cache_seconds=0.5)
+    client = create_app(config).test_client()
+    assert client.get("/ready").status_code == 503
+    boto3.client("dynamodb", region_name="us-east-1").create_table(**create_table_kwargs("late"))
+    # Within the cache window the earlier answer stands...
+    assert client.get("/ready").status_code == 503
+    time.sleep(0.6)
+    # ...and after it the table is looked at again.
+    assert client.get("/ready").status_code == 200
+
+
+def test_forged_page_key_rejected_by_dynamodb_is_400(client, store, create):
+    create("frank")
+    with Stubber(store.client) as stub:
+        stub.add_client_error(
+            "query",
+            service_error_code="ValidationException",
+            service_message="The provided starting key is invalid",
+            http_status_code=400,
+        )
+        from session_api.validation import encode_page_token
+
+        token = encode_page_token(
+            {HASH_KEY: "abc", "userId": "frank", USER_INDEX_RANGE_KEY: "2020-01-01T00:00:00.000000Z"}
+        )
+        response = client.get("/sessions/user/frank", query_string={"nextToken": token})
+    assert response.status_code == 400
+    assert response.get_json()["field"] == "nextToken"
+
+
+def test_unexpected_error_is_json_500_without_details(client, store):
+    with Stubber(store.client) as stub:
+        stub.add_client_error("get_item", service_error_code="SomethingNew", http_status_code=400)
+        response = client.get("/sessions/abc")
+    assert response.status_code == 500
+    body = response.get_json()
+    assert body["error"] == "internal_error"
+    assert "SomethingNew" not in body["message"]
