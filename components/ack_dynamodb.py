@@ -27,17 +27,27 @@ class AckDynamoDBArgs:
     """Emulator URL, or '' for the real AWS endpoints."""
     credentials_ini: pulumi.Input[str]
     """Shared-credentials file content (secret) for the controller's identity."""
+    role_arn: str = ""
+    """IAM role for the controller's service account (IRSA on EKS) instead of keys."""
     namespace: str = "ack-system"
     chart: ChartPin = versions.ACK_DYNAMODB_CHART
 
 
-def ack_values(region: str, endpoint: str) -> dict:
+def ack_values(region: str, endpoint: str, role_arn: str = "") -> dict:
     """Chart values. Ref: aws-controllers-k8s/dynamodb-controller@v1.9.2:helm/values.yaml."""
-    aws_values: dict = {
-        # Required: the controller exits at start-up without a region.
-        "region": region,
-        "credentials": {"secretName": CREDENTIALS_SECRET, "secretKey": CREDENTIALS_KEY, "profile": "default"},
-    }
+    # Required: the controller exits at start-up without a region.
+    aws_values: dict = {"region": region}
+    values: dict = {"aws": aws_values}
+    if role_arn:
+        # IRSA: the pod's service account assumes the role; no key Secret is mounted
+        # (templates/deployment.yaml mounts one only when credentials.secretName is set).
+        values["serviceAccount"] = {"annotations": {"eks.amazonaws.com/role-arn": role_arn}}
+    else:
+        aws_values["credentials"] = {
+            "secretName": CREDENTIALS_SECRET,
+            "secretKey": CREDENTIALS_KEY,
+            "profile": "default",
+        }
     if endpoint:
         aws_values.update(
             {
@@ -49,7 +59,7 @@ def ack_values(region: str, endpoint: str) -> dict:
                 "allow_unsafe_aws_endpoint_urls": True,
             }
         )
-    return {"aws": aws_values}
+    return values
 
 
 class AckDynamoDB(pulumi.ComponentResource):
@@ -61,20 +71,23 @@ class AckDynamoDB(pulumi.ComponentResource):
         self.namespace = k8s.core.v1.Namespace(
             f"{name}-namespace", metadata=k8s.meta.v1.ObjectMetaArgs(name=args.namespace), opts=child
         )
-        self.credentials = k8s.core.v1.Secret(
-            f"{name}-credentials",
-            metadata=k8s.meta.v1.ObjectMetaArgs(name=CREDENTIALS_SECRET, namespace=args.namespace),
-            string_data={CREDENTIALS_KEY: pulumi.Output.secret(args.credentials_ini)},
-            opts=pulumi.ResourceOptions.merge(child, pulumi.ResourceOptions(depends_on=[self.namespace])),
-        )
+        before_release: list[pulumi.Resource] = [self.namespace]
+        if not args.role_arn:
+            self.credentials = k8s.core.v1.Secret(
+                f"{name}-credentials",
+                metadata=k8s.meta.v1.ObjectMetaArgs(name=CREDENTIALS_SECRET, namespace=args.namespace),
+                string_data={CREDENTIALS_KEY: pulumi.Output.secret(args.credentials_ini)},
+                opts=pulumi.ResourceOptions.merge(child, pulumi.ResourceOptions(depends_on=[self.namespace])),
+            )
+            # The pod mounts the credentials Secret; it must exist before the pod starts.
+            before_release.append(self.credentials)
         self.release = helm.release(
             name,
             args.chart,
             release_name="ack-dynamodb-controller",
             namespace=args.namespace,
-            values=ack_values(args.region, args.endpoint),
-            # The pod mounts the credentials Secret; it must exist before the pod starts.
-            opts=pulumi.ResourceOptions.merge(child, pulumi.ResourceOptions(depends_on=[self.credentials])),
+            values=ack_values(args.region, args.endpoint, args.role_arn),
+            opts=pulumi.ResourceOptions.merge(child, pulumi.ResourceOptions(depends_on=before_release)),
         )
         self.namespace_name = args.namespace
         self.register_outputs({"namespace": args.namespace})

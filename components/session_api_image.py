@@ -1,8 +1,10 @@
-"""The session API image: built from `app/` and imported into the k3d cluster.
+"""The session API image: built from `app/`, then imported into k3d or pushed to a registry.
 
 The tag is a hash of the build inputs, so a changed tree rolls out a new image
-and an unchanged tree changes nothing (the import command's trigger is the tag).
-No registry is involved: `k3d image import` copies the image into the nodes.
+and an unchanged tree changes nothing (the command's trigger is the tag).
+On k3d no registry is involved: `k3d image import` copies the image into the
+nodes. On an existing cluster the image is pushed to the configured registry
+(`docker push`; log in to it first).
 """
 
 from __future__ import annotations
@@ -37,12 +39,19 @@ def content_hash(directory: Path) -> str:
 
 @dataclass
 class SessionApiImageArgs:
-    cluster_name: str
-    cluster_id: pulumi.Input[str]
+    cluster_name: str = ""
+    """k3d cluster to import into; empty when pushing to `registry`."""
+    cluster_id: pulumi.Input[str] = ""
     """The cluster resource's id: a recreated cluster needs the image imported again."""
+    registry: str = ""
+    """Push to this registry path (e.g. ghcr.io/acme) instead of importing into k3d."""
     context_dir: str = "app"
     """Docker build context, relative to the project directory."""
     repository: str = "kubevela-dynamodb/session-api"
+
+    def __post_init__(self) -> None:
+        if bool(self.cluster_name) == bool(self.registry):
+            raise ValueError("give either cluster_name (k3d import) or registry (docker push), not both or neither")
 
 
 class SessionApiImage(pulumi.ComponentResource):
@@ -56,16 +65,19 @@ class SessionApiImage(pulumi.ComponentResource):
         if not (context / "Dockerfile").is_file():
             raise ValueError(f"no Dockerfile in {args.context_dir!r}: the session API image is built from there")
         tag = content_hash(context)[:16]
-        self.image = f"{args.repository}:{tag}"
-        image = shlex.quote(self.image)
-        self.build_and_import = local.Command(
-            f"{name}-build-import",
+        if args.registry:
+            # Only the last path segment of the repository: the registry names the rest.
+            self.image = f"{args.registry.rstrip('/')}/{args.repository.rsplit('/', 1)[-1]}:{tag}"
+            deliver, triggers = f"docker push {shlex.quote(self.image)}", [self.image]
+        else:
+            self.image = f"{args.repository}:{tag}"
+            deliver = f"k3d image import {shlex.quote(self.image)} --cluster {shlex.quote(args.cluster_name)}"
+            triggers = [self.image, args.cluster_id]
+        self.build_and_deliver = local.Command(
+            f"{name}-build-{'push' if args.registry else 'import'}",
             local.CommandArgs(
-                create=(
-                    f"docker build --tag {image} {shlex.quote(args.context_dir)}"
-                    f" && k3d image import {image} --cluster {shlex.quote(args.cluster_name)}"
-                ),
-                triggers=[self.image, args.cluster_id],
+                create=f"docker build --tag {shlex.quote(self.image)} {shlex.quote(args.context_dir)} && {deliver}",
+                triggers=triggers,
             ),
             child_options(self, opts),
         )

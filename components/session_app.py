@@ -34,6 +34,8 @@ class SessionApplicationArgs:
     credentials_secret: pulumi.Input[str]
     ingress_host: pulumi.Input[str]
     ingress_class: pulumi.Input[str]
+    image_pull_secrets: pulumi.Input[list[str]] = ()
+    """Secrets (in the app namespace) for pulling the image from a private registry."""
     replicas: int = 1
     timeout_minutes: int = 20
 
@@ -60,6 +62,7 @@ def application_spec(
     ingress_host: str,
     ingress_class: str,
     replicas: int,
+    image_pull_secrets: list[str] | tuple[str, ...] = (),
 ) -> dict:
     """The Application's spec (plain values; see SessionApplication for the Pulumi wiring)."""
     table_component = table_component_name(engine)
@@ -67,6 +70,17 @@ def application_spec(
     if endpoint:
         client["endpoint"] = endpoint
     probe = {"httpGet": {"path": "/health", "port": API_PORT}, "periodSeconds": 10, "failureThreshold": 3}
+    api_properties = {
+        "image": image,
+        # Imported into the k3d nodes (never pulled), or pushed under a content-hash tag.
+        "imagePullPolicy": "IfNotPresent",
+        "ports": [{"port": API_PORT, "expose": True}],
+        "livenessProbe": probe,
+        # /ready answers 200 only when the table exists and is ACTIVE.
+        "readinessProbe": {**probe, "httpGet": {"path": "/ready", "port": API_PORT}, "periodSeconds": 5},
+    }
+    if image_pull_secrets:
+        api_properties["imagePullSecrets"] = list(image_pull_secrets)
     return {
         "components": [
             {
@@ -79,15 +93,7 @@ def application_spec(
                 "type": "webservice",
                 # The API starts only once the table component reports healthy.
                 "dependsOn": [table_component],
-                "properties": {
-                    "image": image,
-                    # The image is imported into the nodes, never pulled.
-                    "imagePullPolicy": "IfNotPresent",
-                    "ports": [{"port": API_PORT, "expose": True}],
-                    "livenessProbe": probe,
-                    # /ready answers 200 only when the table exists and is ACTIVE.
-                    "readinessProbe": {**probe, "httpGet": {"path": "/ready", "port": API_PORT}, "periodSeconds": 5},
-                },
+                "properties": api_properties,
                 "traits": [
                     {"type": "scaler", "properties": {"replicas": replicas}},
                     {
@@ -118,7 +124,8 @@ class SessionApplication(pulumi.ComponentResource):
             args.credentials_secret,
             args.ingress_host,
             args.ingress_class,
-        ).apply(lambda v: application_spec(args.engine, *v, replicas=args.replicas))
+            args.image_pull_secrets,
+        ).apply(lambda v: application_spec(args.engine, *v[:7], replicas=args.replicas, image_pull_secrets=v[7]))
         self.application = k8s.apiextensions.CustomResource(
             name,
             api_version="core.oam.dev/v1beta1",

@@ -7,6 +7,7 @@ stops the program with a message that names the key, not a stack trace.
 from __future__ import annotations
 
 import json
+import os
 import re
 from dataclasses import dataclass
 from typing import Callable, TypeVar
@@ -29,7 +30,7 @@ def _key(name: str) -> str:
 
 def _get(config: pulumi.Config, name: str, default: T, parse: Callable[[str], T]) -> T:
     raw = config.get(name)
-    if raw is None:
+    if raw is None or raw == "":
         return default
     try:
         return parse(raw)
@@ -72,6 +73,7 @@ def _validated(name: str, build: Callable[[], T]) -> T:
 
 @dataclass(frozen=True)
 class PlatformConfig:
+    cluster_mode: str
     cluster_name: str
     agents: int
     api_port: int
@@ -82,11 +84,45 @@ class PlatformConfig:
     apps_namespace: str
     ingress_domain: str
     ingress_class: str
+    ingress_port: int
+    ingress_scheme: str
+    image_registry: str
+    image_pull_secrets: tuple[str, ...]
+    ack_role_arn: str
+
+
+def _secret_names(raw: str) -> tuple[str, ...]:
+    names = json.loads(raw)
+    if not isinstance(names, list) or not all(isinstance(n, str) and _DNS_LABEL.match(n) for n in names):
+        raise ValueError(f"expected a JSON list of Secret names, got {raw!r}")
+    return tuple(names)
+
+
+_ROLE_ARN = re.compile(r"^arn:aws[a-z-]*:iam::\d{12}:role/[\w+=,.@/-]+$")
+_REGISTRY = re.compile(r"^[a-z0-9.-]+(:\d+)?(/[a-z0-9._/-]+)?$")
 
 
 def platform_config() -> PlatformConfig:
     config = pulumi.Config()
+    cluster_mode = _get(config, "clusterMode", "k3d", _choice("k3d", "existing"))
+    image_registry = _get(config, "imageRegistry", "", _matching(_REGISTRY, "a registry path like ghcr.io/acme"))
+    if cluster_mode == "existing" and not image_registry:
+        raise ConfigError(
+            f"config {_key('imageRegistry')}: required with clusterMode existing "
+            "(images are pushed there instead of imported into k3d)"
+        )
+    if cluster_mode == "k3d" and image_registry:
+        raise ConfigError(
+            f"config {_key('imageRegistry')}: only used with clusterMode existing; k3d imports images directly"
+        )
+    ingress_scheme = _get(config, "ingressScheme", "http", _choice("http", "https"))
+    # On k3d the ingress answers on the host port mapped to k3s's load balancer.
+    if cluster_mode == "k3d":
+        default_port = _get(config, "httpPort", 8081, _int)
+    else:
+        default_port = 443 if ingress_scheme == "https" else 80
     return PlatformConfig(
+        cluster_mode=cluster_mode,
         cluster_name=_get(config, "clusterName", "kubevela-dynamodb", str),
         agents=_get(config, "agents", 0, _int),
         api_port=_get(config, "apiPort", 6550, _int),
@@ -97,7 +133,37 @@ def platform_config() -> PlatformConfig:
         apps_namespace=_get(config, "appsNamespace", "session-apps", _matching(_DNS_LABEL, "a DNS label")),
         ingress_domain=_get(config, "ingressDomain", "localhost", _matching(_HOST, "a host name")),
         ingress_class=_get(config, "ingressClass", "traefik", _matching(_DNS_LABEL, "an ingress class name")),
+        ingress_port=_get(config, "ingressPort", default_port, _int),
+        ingress_scheme=ingress_scheme,
+        image_registry=image_registry,
+        image_pull_secrets=_get(config, "imagePullSecrets", (), _secret_names),
+        ack_role_arn=_get(config, "ackRoleArn", "", _matching(_ROLE_ARN, "an IAM role ARN")),
     )
+
+
+def existing_kubeconfig() -> pulumi.Output[str]:
+    """The `kubeconfig` secret: kubeconfig content, or the path of a kubeconfig file."""
+    raw = pulumi.Config().get_secret("kubeconfig")
+    if raw is None:
+        raise ConfigError(
+            f"config {_key('kubeconfig')}: required with clusterMode existing; set it as a secret: "
+            "`pulumi config set --secret kubeconfig \"$(cat ~/.kube/config)\"` (or a file path)"
+        )
+
+    def load(value: str) -> str:
+        if "\n" in value or value.lstrip().startswith(("apiVersion", "{")):
+            return value
+        path = os.path.expanduser(value)
+        if not os.path.isfile(path):
+            raise ConfigError(f"config {_key('kubeconfig')}: not kubeconfig content, and no file at {value!r}")
+        with open(path, encoding="utf-8") as handle:
+            return handle.read()
+
+    return pulumi.Output.secret(raw.apply(load))
+
+
+def kube_context() -> str | None:
+    return pulumi.Config().get("kubeContext")
 
 
 def approach_override() -> str | None:
@@ -120,3 +186,16 @@ def platform_stack_name() -> str:
     )
 
 
+@dataclass(frozen=True)
+class CrossplaneConfig:
+    provider_timeout_minutes: int
+    app_timeout_minutes: int
+
+
+def crossplane_config() -> CrossplaneConfig:
+    """Keys of the `crossplane` stack (besides `platformStack`)."""
+    config = pulumi.Config()
+    return CrossplaneConfig(
+        provider_timeout_minutes=_get(config, "providerTimeoutMinutes", 10, _int),
+        app_timeout_minutes=_get(config, "appTimeoutMinutes", 20, _int),
+    )

@@ -1,7 +1,8 @@
 """The `platform` stack: the cluster and everything the three approaches share.
 
-k3d cluster -> KubeVela + shared traits; apps namespace; DynamoDB target
-(emulator or AWS identities) -> ACK DynamoDB controller; session API image.
+Cluster (k3d, or an existing one) -> KubeVela + shared traits; apps namespace;
+DynamoDB target (emulator or AWS identities) -> ACK DynamoDB controller;
+session API image (imported into k3d, or pushed to a registry).
 """
 
 from __future__ import annotations
@@ -11,25 +12,36 @@ import pulumi_kubernetes as k8s
 
 from components.ack_dynamodb import AckDynamoDB, AckDynamoDBArgs
 from components.dynamodb_target import DynamoDBTarget, DynamoDBTargetArgs
+from components.existing_cluster import ExistingCluster, ExistingClusterArgs
 from components.k3d_cluster import K3dCluster, K3dClusterArgs
 from components.kubevela import KubeVela, KubeVelaArgs
 from components.session_api_image import SessionApiImage, SessionApiImageArgs
 from components.vela_definitions import SharedTraits, SharedTraitsArgs
-from stacks.config import _validated, platform_config
+from stacks.config import ConfigError, _validated, existing_kubeconfig, kube_context, platform_config
 
 
 def build() -> None:
     cfg = platform_config()
 
-    cluster = K3dCluster(
-        "cluster",
-        _validated(
-            "clusterName/agents/apiPort/httpPort",
-            lambda: K3dClusterArgs(
-                name=cfg.cluster_name, agents=cfg.agents, api_port=cfg.api_port, http_port=cfg.http_port
+    if cfg.cluster_mode == "k3d":
+        cluster = K3dCluster(
+            "cluster",
+            _validated(
+                "clusterName/agents/apiPort/httpPort",
+                lambda: K3dClusterArgs(
+                    name=cfg.cluster_name, agents=cfg.agents, api_port=cfg.api_port, http_port=cfg.http_port
+                ),
             ),
-        ),
-    )
+        )
+        image_args = SessionApiImageArgs(cluster_name=cfg.cluster_name, cluster_id=cluster.create_command.id)
+    else:
+        cluster = ExistingCluster(
+            "cluster",
+            ExistingClusterArgs(name=cfg.cluster_name, kubeconfig=existing_kubeconfig(), context=kube_context()),
+        )
+        image_args = SessionApiImageArgs(registry=cfg.image_registry)
+    if cfg.ack_role_arn and cfg.dynamodb_mode != "aws":
+        raise ConfigError("config ackRoleArn: only used with dynamodbMode aws (the emulator takes dummy keys)")
     on_cluster = pulumi.ResourceOptions(providers=[cluster.provider])
 
     kubevela = KubeVela("kubevela", KubeVelaArgs(), on_cluster)
@@ -58,15 +70,22 @@ def build() -> None:
     )
     ack = AckDynamoDB(
         "ack-dynamodb",
-        AckDynamoDBArgs(region=target.region, endpoint=target.endpoint, credentials_ini=target.engine_credentials_ini),
+        AckDynamoDBArgs(
+            region=target.region,
+            endpoint=target.endpoint,
+            credentials_ini=target.engine_credentials_ini,
+            role_arn=cfg.ack_role_arn,
+        ),
         # The controller calls STS at start-up: the emulator must already serve.
         pulumi.ResourceOptions.merge(on_cluster, pulumi.ResourceOptions(depends_on=[target])),
     )
-    image = SessionApiImage(
-        "session-api-image",
-        SessionApiImageArgs(cluster_name=cfg.cluster_name, cluster_id=cluster.create_command.id),
-    )
+    image = SessionApiImage("session-api-image", image_args)
+    default_port = {"http": 80, "https": 443}[cfg.ingress_scheme]
+    ingress_base_url = f"{cfg.ingress_scheme}://localhost" if cfg.cluster_mode == "k3d" else ""
+    if ingress_base_url and cfg.ingress_port != default_port:
+        ingress_base_url += f":{cfg.ingress_port}"
 
+    pulumi.export("clusterMode", cfg.cluster_mode)
     pulumi.export("clusterName", cfg.cluster_name)
     pulumi.export("kubeconfig", cluster.kubeconfig)
     pulumi.export("velaNamespace", kubevela.namespace)
@@ -80,7 +99,10 @@ def build() -> None:
     pulumi.export("appCredentialsSecret", target.app_credentials_secret.metadata.name)
     pulumi.export("ackNamespace", ack.namespace_name)
     pulumi.export("sessionApiImage", image.image)
+    pulumi.export("imageRegistry", cfg.image_registry)
+    pulumi.export("imagePullSecrets", list(cfg.image_pull_secrets))
     pulumi.export("ingressClass", cfg.ingress_class)
     pulumi.export("ingressDomain", cfg.ingress_domain)
-    pulumi.export("ingressHttpPort", cfg.http_port)
-    pulumi.export("ingressBaseUrl", cluster.ingress_base_url)
+    pulumi.export("ingressScheme", cfg.ingress_scheme)
+    pulumi.export("ingressHttpPort", cfg.ingress_port)
+    pulumi.export("ingressBaseUrl", ingress_base_url)

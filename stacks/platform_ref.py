@@ -28,6 +28,24 @@ class Platform:
     ingress_class: pulumi.Output[str]
     ingress_domain: pulumi.Output[str]
     ingress_http_port: pulumi.Output[int]
+    ingress_scheme: pulumi.Output[str]
+    image_registry: pulumi.Output[str]
+    """'' on k3d (images are imported); the registry images are pushed to on an existing cluster."""
+    image_pull_secrets: pulumi.Output[list]
+
+    def app_host(self, engine: str) -> pulumi.Output[str]:
+        """Ingress host of an approach's session API: `session-api-<engine>.<ingressDomain>`."""
+        return pulumi.Output.concat(f"session-api-{engine}.", self.ingress_domain)
+
+    def app_url(self, engine: str) -> pulumi.Output[str]:
+        """Where that API answers; the port is left out when it is the scheme's default."""
+
+        def url(args: list) -> str:
+            host, scheme, port = args
+            default = {"http": 80, "https": 443}.get(scheme)
+            return f"{scheme}://{host}" + ("" if int(port) == default else f":{int(port)}")
+
+        return pulumi.Output.all(self.app_host(engine), self.ingress_scheme, self.ingress_http_port).apply(url)
 
 
 def read_platform() -> Platform:
@@ -72,4 +90,7 @@ def read_platform() -> Platform:
         ingress_class=output("ingressClass"),
         ingress_domain=output("ingressDomain"),
         ingress_http_port=output("ingressHttpPort"),
+        ingress_scheme=output("ingressScheme"),
+        image_registry=output("imageRegistry"),
+        image_pull_secrets=output("imagePullSecrets"),
     )

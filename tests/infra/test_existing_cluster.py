@@ -1,0 +1,107 @@
+"""clusterMode existing: no k3d, a kubeconfig secret, images pushed to a registry, ingress from config."""
+
+import json
+
+import pytest
+
+from tools.mock_harness import PlanResult
+
+KUBECONFIG = "apiVersion: v1\nkind: Config\nclusters: []\ncontexts: []\nusers:\n- name: eks\n  user: {token: very-secret}\n"
+EXISTING = {
+    "clusterMode": "existing",
+    "clusterName": "eks-demo",
+    "kubeconfig": KUBECONFIG,
+    "kubeContext": "arn:aws:eks:eu-west-1:111122223333:cluster/demo",
+    "imageRegistry": "111122223333.dkr.ecr.eu-west-1.amazonaws.com/kvdemo",
+    "imagePullSecrets": ["ecr-pull"],
+    "ingressDomain": "demo.example.com",
+    "ingressClass": "alb",
+    "ingressScheme": "https",
+}
+
+
+@pytest.fixture
+def existing(plan_stack) -> PlanResult:
+    return plan_stack("platform", **EXISTING)
+
+
+def test_no_k3d_commands(existing: PlanResult):
+    commands = existing.of_type("command:local:Command")
+    assert [c.name for c in commands] == ["session-api-image-build-push"]
+    assert all("k3d" not in c.inputs["create"] for c in commands)
+    assert not existing.of_type("kubevela-dynamodb:cluster:K3dCluster")
+
+
+def test_provider_uses_the_kubeconfig_secret_and_context(existing: PlanResult):
+    provider = existing.find("pulumi:providers:kubernetes", "cluster-provider")
+    assert provider.parent == "kubevela-dynamodb:cluster:ExistingCluster::cluster"
+    assert provider.is_secret("kubeconfig")
+    assert provider.inputs["kubeconfig"] == KUBECONFIG
+    assert provider.inputs["context"] == EXISTING["kubeContext"]
+    assert provider.inputs["clusterIdentifier"] == "eks-demo"
+    assert "very-secret" not in json.dumps(existing.to_json())
+    assert "kubeconfig" in existing.secret_outputs
+
+
+def test_kubeconfig_may_be_a_file_path(plan_stack, tmp_path):
+    path = tmp_path / "config"
+    path.write_text(KUBECONFIG)
+    plan = plan_stack("platform", **{**EXISTING, "kubeconfig": str(path)})
+    assert plan.find("pulumi:providers:kubernetes", "cluster-provider").inputs["kubeconfig"] == KUBECONFIG
+
+
+def test_image_is_pushed_to_the_registry(existing: PlanResult):
+    image = existing.outputs["sessionApiImage"]
+    assert image.startswith("111122223333.dkr.ecr.eu-west-1.amazonaws.com/kvdemo/session-api:")
+    command = existing.find("command:local:Command", "session-api-image-build-push")
+    assert command.inputs["create"] == f"docker build --tag {image} app && docker push {image}"
+    assert command.inputs["triggers"] == [image]
+
+
+def test_ingress_and_pull_secret_outputs(existing: PlanResult):
+    assert existing.outputs["ingressClass"] == "alb"
+    assert existing.outputs["ingressDomain"] == "demo.example.com"
+    assert existing.outputs["ingressScheme"] == "https"
+    assert existing.outputs["ingressHttpPort"] == 443, "https defaults to port 443"
+    assert existing.outputs["ingressBaseUrl"] == "", "an existing cluster's ingress address is not known to the program"
+    assert existing.outputs["imagePullSecrets"] == ["ecr-pull"]
+    assert existing.outputs["clusterMode"] == "existing"
+
+
+@pytest.mark.parametrize(
+    "overrides, message",
+    [
+        ({"imageRegistry": ""}, "config kubevela-dynamodb:imageRegistry: required with clusterMode existing"),
+        ({"kubeconfig": "/no/such/kubeconfig"}, "no file at '/no/such/kubeconfig'"),
+        ({"clusterMode": "kind"}, "config kubevela-dynamodb:clusterMode: expected one of k3d, existing"),
+        ({"imagePullSecrets": "ecr-pull"}, "config kubevela-dynamodb:imagePullSecrets"),
+    ],
+)
+def test_bad_existing_config_names_the_key(plan_stack, overrides, message):
+    with pytest.raises(Exception, match=message):
+        plan_stack("platform", **{**EXISTING, **overrides})
+
+
+def test_kubeconfig_is_required(plan_stack):
+    config = {k: v for k, v in EXISTING.items() if k != "kubeconfig"}
+    with pytest.raises(Exception, match="config kubevela-dynamodb:kubeconfig: required with clusterMode existing"):
+        plan_stack("platform", **config)
+
+
+def test_registry_is_rejected_on_k3d(plan_stack):
+    with pytest.raises(Exception, match="imageRegistry: only used with clusterMode existing"):
+        plan_stack("platform", imageRegistry="ghcr.io/acme")
+
+
+def test_ack_role_arn_replaces_the_key_secret(plan_stack):
+    arn = "arn:aws:iam::111122223333:role/kvdemo-ack"
+    plan = plan_stack("platform", **{**EXISTING, "dynamodbMode": "aws", "ackRoleArn": arn})
+    values = plan.find("kubernetes:helm.sh/v3:Release", "ack-dynamodb").inputs["values"]
+    assert values["serviceAccount"] == {"annotations": {"eks.amazonaws.com/role-arn": arn}}
+    assert "credentials" not in values["aws"]
+    assert "ack-dynamodb-credentials" not in plan.names("kubernetes:core/v1:Secret")
+
+
+def test_ack_role_arn_needs_aws_mode(plan_stack):
+    with pytest.raises(Exception, match="ackRoleArn: only used with dynamodbMode aws"):
+        plan_stack("platform", ackRoleArn="arn:aws:iam::111122223333:role/x")
