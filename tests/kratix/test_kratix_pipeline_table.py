@@ -1,0 +1,147 @@
+"""The configure step: a DynamoDBRequest becomes an ACK Table Flux can apply."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import pytest
+import yaml
+
+import dynamodb_pipeline as pipeline
+from dynamodb_model import with_defaults
+from dynamodb_samples import VALID
+from kratix_pipeline_helpers import kratix_tree, request, schema_errors
+from session_api.table import component_properties
+
+
+@pytest.mark.parametrize("name", sorted(VALID))
+def test_every_sample_becomes_a_valid_ack_table(tmp_path, name):
+    root = kratix_tree(tmp_path, request(with_defaults(VALID[name])))
+    pipeline.configure(root / "input", root / "output", root / "metadata")
+    table = yaml.safe_load((root / "output" / "table.yaml").read_text())
+    assert schema_errors(table) == []
+
+
+def test_session_table_as_the_app_reads_it(tmp_path):
+    spec = with_defaults(component_properties("kvdemo-sessions-kratix"))
+    root = kratix_tree(tmp_path, request(spec, name="sessions-table-kratix"))
+    table = pipeline.configure(root / "input", root / "output", root / "metadata")
+    assert table["metadata"] == {
+        "name": "sessions-table-kratix",
+        "namespace": "session-apps",
+        "labels": {pipeline.REQUEST_LABEL: "sessions-table-kratix"},
+        "annotations": {"services.k8s.aws/deletion-policy": "delete"},
+    }
+    assert table["spec"] == {
+        "tableName": "kvdemo-sessions-kratix",
+        "attributeDefinitions": [
+            {"attributeName": "sessionId", "attributeType": "S"},
+            {"attributeName": "userId", "attributeType": "S"},
+            {"attributeName": "createdAt", "attributeType": "S"},
+        ],
+        "keySchema": [{"attributeName": "sessionId", "keyType": "HASH"}],
+        "billingMode": "PAY_PER_REQUEST",
+        "deletionProtectionEnabled": False,
+        "globalSecondaryIndexes": [
+            {
+                "indexName": "userId-createdAt-index",
+                "keySchema": [
+                    {"attributeName": "userId", "keyType": "HASH"},
+                    {"attributeName": "createdAt", "keyType": "RANGE"},
+                ],
+                "projection": {"projectionType": "ALL"},
+            }
+        ],
+        "timeToLive": {"attributeName": "expiresAt", "enabled": True},
+    }
+    status = yaml.safe_load((root / "metadata" / "status.yaml").read_text())
+    assert status == {
+        "message": "table kvdemo-sessions-kratix requested",
+        "tableName": "kvdemo-sessions-kratix",
+        "tableStatus": "REQUESTED",
+    }
+
+
+def test_table_always_names_its_namespace(tmp_path):
+    # Flux's generated kustomization rejects a namespaced object without one.
+    root = kratix_tree(tmp_path, request(with_defaults(VALID["minimal"]), namespace="team-a"))
+    table = pipeline.configure(root / "input", root / "output", root / "metadata")
+    assert table["metadata"]["namespace"] == "team-a"
+
+
+def test_provisioned_capacity_reaches_table_and_indexes():
+    spec = pipeline.table_spec(with_defaults(VALID["provisioned"]))
+    assert spec["billingMode"] == "PROVISIONED"
+    assert spec["provisionedThroughput"] == {"readCapacityUnits": 5, "writeCapacityUnits": 2}
+    assert spec["globalSecondaryIndexes"][0]["provisionedThroughput"] == {"readCapacityUnits": 3, "writeCapacityUnits": 1}
+
+
+def test_features_map_to_ack_fields():
+    spec = pipeline.table_spec(with_defaults(VALID["features"]))
+    assert spec["streamSpecification"] == {"streamEnabled": True, "streamViewType": "KEYS_ONLY"}
+    assert spec["sseSpecification"]["sseType"] == "KMS"
+    assert spec["sseSpecification"]["kmsMasterKeyID"].startswith("arn:aws:kms:")
+    assert spec["deletionProtectionEnabled"] is True
+    assert spec["tags"] == [{"key": "cost-center", "value": "42"}, {"key": "team", "value": "platform"}]
+
+
+def test_switched_off_features_are_left_out():
+    spec = pipeline.table_spec(with_defaults(VALID["switched-off"]))
+    assert not {"timeToLive", "streamSpecification", "sseSpecification"} & set(spec)
+
+
+def test_lsi_shares_the_table_partition_key():
+    spec = pipeline.table_spec(with_defaults(VALID["indexes"]))
+    (lsi,) = spec["localSecondaryIndexes"]
+    assert lsi["keySchema"] == [
+        {"attributeName": "customerId", "keyType": "HASH"},
+        {"attributeName": "createdAt", "keyType": "RANGE"},
+    ]
+
+
+@pytest.mark.parametrize(
+    "spec, fragment",
+    [
+        ({"tableName": "kvdemo-x", "hashKey": {"name": "id", "type": "S"}, "rangeKey": {"name": "id", "type": "N"}},
+         "two types"),
+        ({"tableName": "kvdemo-x", "hashKey": {"name": "id"}, "billingMode": "PROVISIONED"}, "provisionedThroughput"),
+        ({"tableName": "kvdemo-x", "hashKey": {"name": "id"},
+          "localSecondaryIndexes": [{"name": "lsi", "rangeKey": {"name": "d"}}]}, "rangeKey"),
+        ({"hashKey": {"name": "id"}}, "spec.tableName"),
+    ],
+)
+def test_requests_that_cannot_be_a_table_are_refused(spec, fragment):
+    with pytest.raises(pipeline.RequestError, match=fragment):
+        pipeline.table_spec(spec)
+
+
+def test_program_runs_like_the_container(tmp_path):
+    """The entry point as the image runs it: files in, files out, exit code."""
+    root = kratix_tree(tmp_path, request(with_defaults(VALID["minimal"])))
+    env = {"KRATIX_DIR": str(root), "KRATIX_WORKFLOW_ACTION": "configure", "PATH": "/usr/bin:/bin"}
+    done = subprocess.run(
+        [sys.executable, str(pipeline.__file__), "configure"], env=env, capture_output=True, text=True, check=False
+    )
+    assert done.returncode == 0, done.stderr
+    assert "wrote Table session-apps/sessions" in done.stdout
+    assert yaml.safe_load((root / "output" / "table.yaml").read_text())["kind"] == "Table"
+
+
+def test_program_rejects_a_bad_request_with_a_message(tmp_path):
+    root = kratix_tree(tmp_path, request({"hashKey": {"name": "id"}}))
+    env = {"KRATIX_DIR": str(root), "PATH": "/usr/bin:/bin"}
+    done = subprocess.run([sys.executable, str(pipeline.__file__), "configure"], env=env, capture_output=True,
+                          text=True, check=False)
+    assert done.returncode == 1
+    assert "invalid request: spec.tableName is required" in done.stderr
+    assert not (root / "output" / "table.yaml").exists()
+
+
+def test_delete_action_writes_nothing(tmp_path):
+    root = kratix_tree(tmp_path, request(with_defaults(VALID["minimal"])))
+    env = {"KRATIX_DIR": str(root), "KRATIX_WORKFLOW_ACTION": "delete", "PATH": "/usr/bin:/bin"}
+    done = subprocess.run([sys.executable, str(pipeline.__file__), "configure"], env=env, capture_output=True,
+                          text=True, check=False)
+    assert done.returncode == 0
+    assert list((root / "output").iterdir()) == []
