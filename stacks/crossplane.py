@@ -1,0 +1,96 @@
+"""The `crossplane` stack: DynamoDB tables through Crossplane, used from KubeVela.
+
+Crossplane + Upbound DynamoDB provider + ClusterProviderConfig (for the platform's
+DynamoDB target) -> ComponentDefinition `aws-dynamodb-xp` -> Application
+`session-api-app-xp` (the session table and the session API on it).
+
+`pulumi up` returns once the Application is `running`: the Table MR is Synced and
+Ready and the API passed its /ready probe. `pulumi destroy` deletes the Application
+first; KubeVela removes the Table and waits until it is gone, which the DynamoDB
+provider (still running) does by deleting the table. Then the definition, the
+ProviderConfig and providers, and Crossplane itself.
+"""
+
+from __future__ import annotations
+
+import pulumi
+
+from components.crossplane import Crossplane, CrossplaneArgs
+from components.session_app import SessionApplication, SessionApplicationArgs
+from components.vela_definitions import DynamoDBComponentDefinition, DynamoDBComponentDefinitionArgs
+from stacks.config import _validated, crossplane_config
+from stacks.platform_ref import read_platform
+
+ENGINE = "xp"
+
+
+def build() -> None:
+    cfg = crossplane_config()
+    platform = read_platform()
+    on_cluster = pulumi.ResourceOptions(providers=[platform.provider])
+
+    crossplane = Crossplane(
+        "crossplane",
+        _validated(
+            "providerTimeoutMinutes",
+            lambda: CrossplaneArgs(
+                dynamodb_mode=platform.dynamodb_mode,
+                endpoint=platform.dynamodb_endpoint,
+                credentials_ini=platform.engine_credentials,
+                provider_timeout_minutes=cfg.provider_timeout_minutes,
+            ),
+        ),
+        on_cluster,
+    )
+
+    # KubeVela is the platform's and ready once that stack is up; the definition's
+    # webhook check is skipped by `autodetects`, so it needs nothing from Crossplane.
+    definition = DynamoDBComponentDefinition(
+        "dynamodb-definition-xp",
+        DynamoDBComponentDefinitionArgs(
+            engine=ENGINE,
+            namespace=platform.vela_namespace,
+            region=platform.dynamodb_region,
+            provider_config_name=crossplane.provider_config_name,
+        ),
+        on_cluster,
+    )
+
+    table_name = pulumi.Output.concat(platform.table_prefix, f"sessions-{ENGINE}")
+    ingress_host = pulumi.Output.concat(f"session-api-{ENGINE}.", platform.ingress_domain)
+    app = SessionApplication(
+        "session-api-app-xp",
+        _validated(
+            "appTimeoutMinutes",
+            lambda: SessionApplicationArgs(
+                engine=ENGINE,
+                app_name=f"session-api-app-{ENGINE}",
+                namespace=platform.apps_namespace,
+                table_name=table_name,
+                image=platform.session_api_image,
+                region=platform.dynamodb_region,
+                endpoint=platform.dynamodb_endpoint,
+                credentials_secret=platform.app_credentials_secret,
+                ingress_host=ingress_host,
+                ingress_class=platform.ingress_class,
+                timeout_minutes=cfg.app_timeout_minutes,
+            ),
+        ),
+        # The Table needs its definition, the DynamoDB provider, the activated Table
+        # CRD and the ProviderConfig. On destroy the same edges delete the Application
+        # (and with it the Table) while the provider still runs.
+        pulumi.ResourceOptions.merge(
+            on_cluster, pulumi.ResourceOptions(depends_on=[definition, *crossplane.table_gates])
+        ),
+    )
+
+    pulumi.export("applicationName", app.app_name)
+    pulumi.export("applicationNamespace", platform.apps_namespace)
+    pulumi.export("tableName", table_name)
+    # Stack reference numbers arrive as floats (8081.0).
+    port = platform.ingress_http_port.apply(lambda p: str(int(p)))
+    pulumi.export("apiUrl", pulumi.Output.concat("http://", ingress_host, ":", port))
+    pulumi.export("componentDefinition", definition.definition_name)
+    pulumi.export("crossplaneNamespace", crossplane.namespace_name)
+    pulumi.export("providerConfigName", crossplane.provider_config_name)
+    pulumi.export("dynamodbMode", platform.dynamodb_mode)
