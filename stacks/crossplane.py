@@ -43,6 +43,14 @@ def build() -> None:
         on_cluster,
     )
 
+    # `aws-dynamodb-xp` renders the namespaced Table (dynamodb.aws.m.upbound.io/v1beta1),
+    # not the legacy cluster-scoped dynamodb.aws.upbound.io one, because it then lives
+    # in the Application's namespace (KubeVela tracks and shows it there, a developer
+    # needs no cluster-wide rights, namespace deletion includes it), and namespaced MRs
+    # have no deletionPolicy: deleting the component always deletes the table, so
+    # nothing can be orphaned. The cluster-scoped kinds are Crossplane v1's, kept for
+    # migration. Ref: crossplane/docs content/v2.3/whats-new/_index.md; provider-upjet-aws
+    # v2.6.0 CRD dynamodb.aws.m.upbound.io_tables.yaml.
     # KubeVela is the platform's and ready once that stack is up; the definition's
     # webhook check is skipped by `autodetects`, so it needs nothing from Crossplane.
     definition = DynamoDBComponentDefinition(
