@@ -65,7 +65,7 @@ def build() -> None:
     )
 
     table_name = pulumi.Output.concat(platform.table_prefix, f"sessions-{ENGINE}")
-    ingress_host = pulumi.Output.concat(f"session-api-{ENGINE}.", platform.ingress_domain)
+    ingress_host = platform.app_host(ENGINE)
     app = SessionApplication(
         "session-api-app-xp",
         _validated(
@@ -81,6 +81,7 @@ def build() -> None:
                 credentials_secret=platform.app_credentials_secret,
                 ingress_host=ingress_host,
                 ingress_class=platform.ingress_class,
+                image_pull_secrets=platform.image_pull_secrets,
                 timeout_minutes=cfg.app_timeout_minutes,
             ),
         ),
@@ -95,9 +96,7 @@ def build() -> None:
     pulumi.export("applicationName", app.app_name)
     pulumi.export("applicationNamespace", platform.apps_namespace)
     pulumi.export("tableName", table_name)
-    # Stack reference numbers arrive as floats (8081.0).
-    port = platform.ingress_http_port.apply(lambda p: str(int(p)))
-    pulumi.export("apiUrl", pulumi.Output.concat("http://", ingress_host, ":", port))
+    pulumi.export("apiUrl", platform.app_url(ENGINE))
     pulumi.export("componentDefinition", definition.definition_name)
     pulumi.export("crossplaneNamespace", crossplane.namespace_name)
     pulumi.export("providerConfigName", crossplane.provider_config_name)
