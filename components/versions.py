@@ -72,6 +72,8 @@ CROSSPLANE_AWS_FAMILY_PROVIDER = "xpkg.crossplane.io/crossplane-contrib/provider
 
 KRO_CHART = ChartPin(chart="oci://registry.k8s.io/kro/charts/kro", version="0.9.3")
 # Ref: kubernetes-sigs/kro tag v0.9.3; chart on registry.k8s.io since v0.5.0.
+# OCI location: kubernetes-sigs/kro@v0.9.3 website/docs/docs/getting-started/01-Installation.md
+# (`helm install kro oci://registry.k8s.io/kro/charts/kro --namespace kro-system --version=0.9.3`: no `v`).
 
 CERT_MANAGER_CHART = ChartPin(chart="cert-manager", version="v1.19.6", repo="https://charts.jetstack.io")
 # Ref: cert-manager/cert-manager tag v1.19.6 (2026-06-25); chart versions keep the leading `v`.

@@ -199,3 +199,20 @@ def crossplane_config() -> CrossplaneConfig:
         provider_timeout_minutes=_get(config, "providerTimeoutMinutes", 10, _int),
         app_timeout_minutes=_get(config, "appTimeoutMinutes", 20, _int),
     )
+
+
+@dataclass(frozen=True)
+class KroConfig:
+    namespace: str
+    rgd_timeout_minutes: int
+    app_timeout_minutes: int
+
+
+def kro_config() -> KroConfig:
+    """Keys of the `kro` stack (besides `platformStack`)."""
+    config = pulumi.Config()
+    return KroConfig(
+        namespace=_get(config, "kroNamespace", "kro-system", _matching(_DNS_LABEL, "a DNS label")),
+        rgd_timeout_minutes=_get(config, "rgdTimeoutMinutes", 5, _int),
+        app_timeout_minutes=_get(config, "appTimeoutMinutes", 20, _int),
+    )
