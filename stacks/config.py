@@ -216,3 +216,22 @@ def kro_config() -> KroConfig:
         rgd_timeout_minutes=_get(config, "rgdTimeoutMinutes", 5, _int),
         app_timeout_minutes=_get(config, "appTimeoutMinutes", 20, _int),
     )
+
+
+@dataclass(frozen=True)
+class KratixConfig:
+    state_store_namespace: str
+    promise_timeout_minutes: int
+    app_timeout_minutes: int
+
+
+def kratix_config() -> KratixConfig:
+    """Keys of the `kratix` stack (besides `platformStack`)."""
+    config = pulumi.Config()
+    return KratixConfig(
+        state_store_namespace=_get(
+            config, "stateStoreNamespace", "kratix-statestore", _matching(_DNS_LABEL, "a DNS label")
+        ),
+        promise_timeout_minutes=_get(config, "promiseTimeoutMinutes", 10, _int),
+        app_timeout_minutes=_get(config, "appTimeoutMinutes", 20, _int),
+    )
