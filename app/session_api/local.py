@@ -2,9 +2,10 @@
 
     cd app && python -m session_api.local            # API on http://127.0.0.1:8080
 
-Starts a moto server (an in-memory DynamoDB) on 127.0.0.1, creates the
-session table from the shared definition in :mod:`session_api.table`, enables
-TTL on it, and serves the API under gunicorn against it. Ctrl-C stops both.
+Starts a moto server (an in-memory DynamoDB, see :mod:`session_api.emulator`)
+on 127.0.0.1, creates the session table from the shared definition in
+:mod:`session_api.table`, enables TTL on it, and serves the API under gunicorn
+against it. Ctrl-C stops both.
 
 The process helpers here are also what the integration tests and the
 benchmarks use to start and stop the same two servers. Needs the packages in
@@ -62,10 +63,15 @@ def wait_for_http(url: str, process: subprocess.Popen | None = None, timeout: fl
 
 
 def start_moto_server(port: int, log_path: Path | None = None) -> subprocess.Popen:
-    """moto's standalone server on 127.0.0.1:``port`` as a child process."""
+    """moto's DynamoDB server on 127.0.0.1:``port`` as a child process.
+
+    Run through :mod:`session_api.emulator`, which gives it DynamoDB's
+    per-request atomicity (plain ``moto_server`` can lose concurrent updates).
+    """
     output = open(log_path, "ab") if log_path else subprocess.DEVNULL
     process = subprocess.Popen(
-        [sys.executable, "-m", "moto.server", "-H", LOOPBACK, "-p", str(port)],
+        [sys.executable, "-m", "session_api.emulator", "--host", LOOPBACK, "--port", str(port)],
+        cwd=APP_DIR,
         stdout=output,
         stderr=subprocess.STDOUT,
     )

@@ -1,0 +1,226 @@
+"""Integration: moto server + the app under gunicorn, driven over real HTTP on 127.0.0.1."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+import uuid
+
+import boto3
+import pytest
+import requests
+
+from session_api import local
+from session_api.table import HASH_KEY
+
+
+def _user() -> str:
+    return f"u-{uuid.uuid4().hex[:10]}"
+
+
+def test_crud_round_trip(api, http):
+    user = _user()
+    created = http.post(api.url("/sessions"), json={"userId": user, "data": {"price": 19.99, "qty": 3}})
+    assert created.status_code == 201
+    location = created.headers["Location"]
+    session = created.json()
+    assert location == f"/sessions/{session['sessionId']}"
+    assert http.get(api.url(location)).json() == session
+
+    updated = http.put(api.url(location), json={"data": {"qty": 4}})
+    assert updated.status_code == 200
+    assert updated.json()["data"] == {"price": 19.99, "qty": 4}
+
+    assert http.delete(api.url(location)).status_code == 204
+    assert http.get(api.url(location)).status_code == 404
+    assert http.put(api.url(location), json={"data": {}}).status_code == 404
+
+
+def test_health_ready_and_errors_are_json(api, http):
+    assert http.get(api.url("/health")).json() == {"status": "ok"}
+    assert http.get(api.url("/ready")).json()["status"] == "ready"
+    missing = http.get(api.url("/missing"))
+    assert (missing.status_code, missing.json()["error"]) == (404, "not_found")
+    wrong = http.patch(api.url("/sessions"))
+    assert (wrong.status_code, wrong.json()["error"]) == (405, "method_not_allowed")
+    bad = http.post(api.url("/sessions"), data="{", headers={"Content-Type": "application/json"})
+    assert (bad.status_code, bad.json()["error"]) == (400, "invalid_json")
+
+
+def test_pagination_over_hundreds_of_sessions(start_api, http):
+    # A table of its own, so the expected set is exactly what this test wrote.
+    server = start_api()
+    users = [_user() for _ in range(3)]
+    created: dict[str, list[str]] = {user: [] for user in users}
+    for index in range(300):
+        user = users[index % 3]
+        response = http.post(server.url("/sessions"), json={"userId": user, "data": {"i": index}})
+        assert response.status_code == 201
+        created[user].append(response.json()["sessionId"])
+
+    def collect(path: str, limit: int) -> list[dict]:
+        items, token = [], None
+        for _ in range(1000):
+            params = {"limit": limit} | ({"nextToken": token} if token else {})
+            body = http.get(server.url(path), params=params).json()
+            assert len(body["items"]) <= limit
+            items.extend(body["items"])
+            token = body.get("nextToken")
+            if token is None:
+                return items
+        pytest.fail(f"{path} did not finish paging")
+
+    everything = [item["sessionId"] for item in collect("/sessions", 37)]
+    assert len(everything) == len(set(everything)) == 300
+    assert set(everything) == {sid for ids in created.values() for sid in ids}
+
+    for user in users:
+        mine = collect(f"/sessions/user/{user}", 9)
+        assert [item["sessionId"] for item in mine] == list(reversed(created[user]))
+        assert {item["userId"] for item in mine} == {user}
+        stamps = [item["createdAt"] for item in mine]
+        assert stamps == sorted(stamps, reverse=True)
+
+
+def test_users_see_only_their_own_sessions(api, http):
+    alice, bob = _user(), _user()
+    a = http.post(api.url("/sessions"), json={"userId": alice, "data": {"who": "a"}}).json()
+    b = http.post(api.url("/sessions"), json={"userId": bob, "data": {"who": "b"}}).json()
+    assert [s["sessionId"] for s in http.get(api.url(f"/sessions/user/{alice}")).json()["items"]] == [a["sessionId"]]
+    assert [s["sessionId"] for s in http.get(api.url(f"/sessions/user/{bob}")).json()["items"]] == [b["sessionId"]]
+    token_params = {"limit": 1}
+    http.post(api.url("/sessions"), json={"userId": alice})
+    token = http.get(api.url(f"/sessions/user/{alice}"), params=token_params).json()["nextToken"]
+    stolen = http.get(api.url(f"/sessions/user/{bob}"), params={"nextToken": token})
+    assert stolen.status_code == 400
+
+
+def test_ttl_expiry_with_a_short_ttl(start_api, http, moto_endpoint):
+    server = start_api(ttl_seconds=2)
+    user = _user()
+    session = http.post(server.url("/sessions"), json={"userId": user}).json()
+    location = server.url(f"/sessions/{session['sessionId']}")
+    assert http.get(location).status_code == 200
+    time.sleep(3.1)  # > TTL, whatever the fraction of a second the session was created in
+    assert http.get(location).status_code == 404
+    assert http.put(location, json={"data": {"x": 1}}).status_code == 404
+    assert http.delete(location).status_code == 404
+    assert http.get(server.url(f"/sessions/user/{user}")).json()["items"] == []
+    assert session["sessionId"] not in [s["sessionId"] for s in http.get(server.url("/sessions")).json()["items"]]
+    # Still in the table: DynamoDB (and moto) delete expired items lazily.
+    raw = boto3.client(
+        "dynamodb",
+        endpoint_url=moto_endpoint,
+        region_name="us-east-1",
+        aws_access_key_id="testing",
+        aws_secret_access_key="testing",
+    ).get_item(TableName=server.table, Key={HASH_KEY: {"S": session["sessionId"]}})
+    assert "Item" in raw
+
+
+def _run_threads(count: int, work) -> list[BaseException]:
+    errors: list[BaseException] = []
+
+    def runner(index: int) -> None:
+        try:
+            work(index)
+        except BaseException as error:  # surfaced by the assertion below
+            errors.append(error)
+
+    threads = [threading.Thread(target=runner, args=(i,)) for i in range(count)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    return errors
+
+
+def test_concurrent_merges_lose_no_update(api):
+    session = requests.post(api.url("/sessions"), json={"userId": _user()}).json()
+    location = api.url(f"/sessions/{session['sessionId']}")
+    threads, per_thread = 8, 10
+
+    def work(index: int) -> None:
+        with requests.Session() as http:
+            for step in range(per_thread):
+                response = http.put(location, json={"data": {f"t{index}-{step}": step}})
+                assert response.status_code == 200, response.text
+
+    assert _run_threads(threads, work) == []
+    final = requests.get(location).json()
+    assert final["data"] == {f"t{i}-{s}": s for i in range(threads) for s in range(per_thread)}
+    assert final["version"] == 1 + threads * per_thread
+
+
+def test_concurrent_read_modify_write_with_versions_counts_exactly(api):
+    # A counter incremented by read-modify-write from many threads: with the
+    # version precondition, a racing writer gets 409 and retries, so every
+    # acknowledged increment is in the final count.
+    session = requests.post(api.url("/sessions"), json={"userId": _user(), "data": {"count": 0}}).json()
+    location = api.url(f"/sessions/{session['sessionId']}")
+    threads, increments = 6, 5
+    conflicts = []
+
+    def work(index: int) -> None:
+        with requests.Session() as http:
+            for _ in range(increments):
+                for _attempt in range(200):
+                    current = http.get(location).json()
+                    response = http.put(
+                        location,
+                        json={"data": {"count": current["data"]["count"] + 1}, "version": current["version"]},
+                    )
+                    if response.status_code == 200:
+                        break
+                    assert response.status_code == 409, response.text
+                    conflicts.append(1)
+                else:
+                    raise AssertionError("no increment succeeded in 200 attempts")
+
+    assert _run_threads(threads, work) == []
+    final = requests.get(location).json()
+    assert final["data"]["count"] == threads * increments
+    assert final["version"] == 1 + threads * increments
+
+
+def test_logs_are_json_lines_with_request_ids(api, http):
+    request_id = f"trace-{uuid.uuid4().hex}"
+    response = http.get(api.url("/sessions/unknown-id"), headers={"X-Request-ID": request_id})
+    assert response.headers["X-Request-ID"] == request_id
+    deadline = time.monotonic() + 5
+    while time.monotonic() < deadline:
+        lines = [json.loads(line) for line in api.log().splitlines() if line.startswith("{")]
+        mine = [entry for entry in lines if entry.get("request_id") == request_id]
+        if mine:
+            break
+        time.sleep(0.1)
+    assert mine, "no log line carried the request id"
+    assert mine[-1]["status"] == 404 and mine[-1]["path"] == "/sessions/unknown-id"
+
+
+def test_sigterm_shuts_down_gracefully(start_api, http):
+    server = start_api()
+    assert http.get(server.url("/health")).status_code == 200
+    os.kill(server.process.pid, signal.SIGTERM)
+    assert server.process.wait(timeout=30) == 0
+    assert "Shutting down" in server.log()
+
+
+def test_missing_configuration_stops_start_up_with_its_name(moto_endpoint):
+    env = local.app_environment(moto_endpoint, "t", "us-east-1", local.free_port())
+    del env["TABLE_NAME"]
+    result = subprocess.run(
+        [sys.executable, "-m", "gunicorn", "-c", "python:session_api.gunicorn_conf", "session_api.wsgi:app"],
+        env=env,
+        cwd=local.APP_DIR,
+        capture_output=True,
+        text=True,
+        timeout=30,
+    )
+    assert result.returncode != 0
+    assert "TABLE_NAME is required" in result.stderr
