@@ -1,0 +1,56 @@
+"""The Promise's API accepts exactly the requests aws-dynamodb-kratix renders."""
+
+from __future__ import annotations
+
+import jsonschema
+import pytest
+
+from components.kratix_promise import GROUP, KIND, VERSION, request_crd
+from dynamodb_model import with_defaults
+from dynamodb_samples import VALID
+
+SPEC_SCHEMA = request_crd()["spec"]["versions"][0]["schema"]["openAPIV3Schema"]["properties"]["spec"]
+VALIDATOR = jsonschema.Draft7Validator(SPEC_SCHEMA)
+
+
+@pytest.mark.parametrize("name", sorted(VALID))
+def test_rendered_request_fits_the_promise_api(kratix_defs, name):
+    rendered = kratix_defs.render("kratix", VALID[name])
+    assert rendered["apiVersion"] == f"{GROUP}/{VERSION}"
+    assert rendered["kind"] == KIND
+    assert [e.message for e in VALIDATOR.iter_errors(rendered["spec"])] == []
+    # The spec is the contract with its defaults: nothing for the API to default.
+    assert rendered["spec"] == with_defaults(VALID[name])
+
+
+@pytest.mark.parametrize(
+    "spec",
+    [
+        {"hashKey": {"name": "id"}},
+        {"tableName": "ab", "hashKey": {"name": "id"}},
+        {"tableName": "kvdemo-x", "hashKey": {"name": "id", "type": "X"}},
+        {"tableName": "kvdemo-x", "hashKey": {"name": "id"}, "billingMode": "ON_DEMAND"},
+        {"tableName": "kvdemo-x", "hashKey": {"name": "id"}, "provisionedThroughput": {"readCapacityUnits": 0,
+                                                                                         "writeCapacityUnits": 1}},
+    ],
+)
+def test_promise_api_refuses_what_the_contract_refuses(spec):
+    assert list(VALIDATOR.iter_errors(spec)), spec
+
+
+def _structural(schema: dict, path: str = "spec") -> list[str]:
+    """Kubernetes structural-schema rules the API server enforces on a CRD."""
+    problems = []
+    if "type" not in schema:
+        problems.append(f"{path}: no type")
+    for key, sub in (schema.get("properties") or {}).items():
+        problems += _structural(sub, f"{path}.{key}")
+    if isinstance(schema.get("items"), dict):
+        problems += _structural(schema["items"], f"{path}[]")
+    if isinstance(schema.get("additionalProperties"), dict):
+        problems += _structural(schema["additionalProperties"], f"{path}{{}}")
+    return problems
+
+
+def test_request_schema_is_structural():
+    assert _structural(SPEC_SCHEMA) == []
