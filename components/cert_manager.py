@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import pulumi
+import pulumi_kubernetes as k8s
 
 from components import helm, versions
 from components.options import child_options
@@ -46,14 +47,19 @@ class CertManager(pulumi.ComponentResource):
 
     def __init__(self, name: str, args: CertManagerArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__("kubevela-dynamodb:kratix:CertManager", name, None, opts)
+        child = child_options(self, opts)
+        # A Namespace of our own rather than Helm's create_namespace, which Helm never
+        # deletes: destroy removes it after the release.
+        self.namespace_resource = k8s.core.v1.Namespace(
+            f"{name}-namespace", metadata=k8s.meta.v1.ObjectMetaArgs(name=args.namespace), opts=child
+        )
         self.release = helm.release(
             name,
             args.chart,
             release_name="cert-manager",
             namespace=args.namespace,
-            create_namespace=True,
             values=cert_manager_values(),
-            opts=child_options(self, opts),
+            opts=pulumi.ResourceOptions.merge(child, pulumi.ResourceOptions(depends_on=[self.namespace_resource])),
             # startupapicheck retries up to 4 times with `--wait=1m`.
             timeout_seconds=900,
         )

@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import pulumi
+import pulumi_kubernetes as k8s
 
 from components import helm, versions
 from components.options import child_options
@@ -44,14 +45,19 @@ class Flux(pulumi.ComponentResource):
 
     def __init__(self, name: str, args: FluxArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__("kubevela-dynamodb:kratix:Flux", name, None, opts)
+        child = child_options(self, opts)
+        # A Namespace of our own rather than Helm's create_namespace, which Helm never
+        # deletes: destroy removes it after the release.
+        self.namespace_resource = k8s.core.v1.Namespace(
+            f"{name}-namespace", metadata=k8s.meta.v1.ObjectMetaArgs(name=args.namespace), opts=child
+        )
         self.release = helm.release(
             name,
             args.chart,
             release_name="flux2",
             namespace=args.namespace,
-            create_namespace=True,
             values=flux_values(),
-            opts=child_options(self, opts),
+            opts=pulumi.ResourceOptions.merge(child, pulumi.ResourceOptions(depends_on=[self.namespace_resource])),
         )
         self.namespace = args.namespace
         self.register_outputs({"namespace": args.namespace})

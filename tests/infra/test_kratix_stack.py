@@ -66,9 +66,9 @@ def _annotations(resource) -> dict:
 @pytest.mark.parametrize(
     "name, pin, release_name, namespace, create_namespace",
     [
-        ("cert-manager", versions.CERT_MANAGER_CHART, "cert-manager", "cert-manager", True),
+        ("cert-manager", versions.CERT_MANAGER_CHART, "cert-manager", "cert-manager", False),
         ("kratix", versions.KRATIX_CHART, "kratix", "default", False),
-        ("flux", versions.FLUX_CHART, "flux2", "flux-system", True),
+        ("flux", versions.FLUX_CHART, "flux2", "flux-system", False),
     ],
 )
 def test_releases_from_pinned_charts(kx: PlanResult, name, pin, release_name, namespace, create_namespace):
@@ -288,7 +288,7 @@ def test_bad_config_names_the_key(plan_stack):
 
 def test_every_kubernetes_object_uses_the_platform_cluster(kx: PlanResult):
     k8s_objects = [r for r in kx.registrations if r.custom and r.type.startswith("kubernetes:")]
-    assert len(k8s_objects) == 21
+    assert len(k8s_objects) == 23
     for resource in k8s_objects:
         assert resource.options["provider"] == "platform-cluster", f"{resource.type} {resource.name}"
 
@@ -307,3 +307,9 @@ def test_offline_plan_cli_runs_the_kratix_stack(capsys):
     printed = json.loads(capsys.readouterr().out)
     assert printed["stack"] == "kratix"
     assert {PROMISE, STORE, DESTINATION, BUCKET, KUSTOMIZATION, APPLICATION} <= {r["type"] for r in printed["resources"]}
+
+
+def test_release_namespaces_are_pulumi_objects_deleted_after_their_release(kx: PlanResult):
+    # Helm never deletes a namespace it created with create_namespace.
+    for release, namespace in (("cert-manager", "cert-manager-namespace"), ("flux", "flux-namespace")):
+        assert kx.find(RELEASE, release).depends_on("kubernetes:core/v1:Namespace", namespace)
