@@ -1,0 +1,491 @@
+"""One entry point for the whole journey: `python -m tools.cli <command> [approach...]`.
+
+    tools                      check prerequisites; install pinned k3d / Pulumi CLI into .tools/bin if needed
+    up [approach...]           platform, then the approaches concurrently (default: all three)
+    down [approach...]         approaches, audit for leftover tables, then the platform (no names: everything)
+    smoke [approach...]        drive each deployed session API and check its table against the contract
+    smoke --local              the same smoke against a local app + moto server (no cluster)
+    status [approach...]       Application -> table component -> engine object -> DynamoDB table; what blocks
+    report                     side-by-side comparison as Markdown and PNG (out/report.md, out/report.png)
+    audit                      list tables with the demo's prefix left in the DynamoDB target
+    plan STACK [--set k=v]     the offline plan of a stack (JSON)
+    test [pytest args]         the test suite
+
+Approaches: crossplane, kro, kratix. `make <command>` runs the same with the
+virtualenv set up first (`make up`, `make down`, `make smoke`, ...).
+State stays in this folder (`.pulumi-state/`, file backend, generated passphrase
+unless PULUMI_CONFIG_PASSPHRASE(_FILE) is set), tools in `.tools/bin`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+from typing import Any, Callable, TextIO
+
+from tools import toolchain
+from tools.orchestrate import AutomationOps, Orchestrator, Progress, StackOps, StackRun, validate_approaches
+from tools.state import (
+    APPROACHES,
+    LOG_DIR,
+    MEASUREMENTS_FILE,
+    PLATFORM,
+    STATE_DIR,
+    Measurements,
+    app_name,
+    pulumi_env,
+    table_name,
+)
+from tools.targets import Target, TargetError, list_prefixed_tables, table_status, target_from_outputs
+
+PROJECT_DIR = toolchain.PROJECT_DIR
+OUT_DIR = PROJECT_DIR / "out"
+
+
+class CliError(RuntimeError):
+    """A user-facing failure; the message is printed as is and the exit code is 1."""
+
+
+class Context:
+    """What the commands share; every outside effect is a replaceable attribute (tests swap them)."""
+
+    def __init__(self, out: TextIO = sys.stdout, err: TextIO = sys.stderr) -> None:
+        self.out = out
+        self.err = err
+        self.measurements = Measurements(MEASUREMENTS_FILE)
+        self.ensure_tools: Callable[[], None] = self._ensure_tools
+        self._ops: StackOps | None = None
+        self.ops_factory: Callable[[], StackOps] = self._automation_ops
+        self.target_factory: Callable[[dict[str, Any]], Target] = target_from_outputs
+
+    def say(self, text: str) -> None:
+        self.out.write(text + "\n")
+        self.out.flush()
+
+    def _ensure_tools(self) -> None:
+        try:
+            toolchain.ensure(say=self.say)
+        except toolchain.ToolError as error:
+            raise CliError(str(error)) from None
+
+    def _automation_ops(self) -> StackOps:
+        env, notes = pulumi_env()
+        for note in notes:
+            self.say(note)
+        local_pulumi = toolchain.TOOLS_BIN / "pulumi"
+        return AutomationOps(PROJECT_DIR, env, toolchain.TOOLS_DIR if local_pulumi.exists() else None)
+
+    @property
+    def ops(self) -> StackOps:
+        if self._ops is None:
+            self._ops = self.ops_factory()
+        return self._ops
+
+    def outputs(self, stack: str) -> dict[str, Any]:
+        if not self.ops.exists(stack):
+            raise CliError(f"stack {stack!r} does not exist: bring it up first (`up {'' if stack == PLATFORM else stack}`)".replace("  ", " "))
+        return self.ops.outputs(stack)
+
+    def target(self) -> Target:
+        try:
+            return self.target_factory(self.outputs(PLATFORM))
+        except TargetError as error:
+            raise CliError(str(error)) from None
+
+
+# ─── up / down ───────────────────────────────────────────────────────────────
+
+
+def _table_watcher(ctx: Context, target: Target | None) -> Callable[[str, StackRun, threading.Event], None] | None:
+    if target is None:
+        return None
+    client = target.client()
+
+    def watch(approach: str, run: StackRun, stop: threading.Event) -> None:
+        table = table_name(target.prefix, approach)
+        first = True
+        while not stop.is_set():
+            try:
+                status = table_status(client, table)
+            except Exception:  # the endpoint may come and go during up; keep watching
+                status = None
+            if status == "ACTIVE":
+                # Already ACTIVE at the first look: this run did not create it, nothing to measure.
+                if not first:
+                    run.table_active = time.time()
+                return
+            first = False
+            stop.wait(2.0)
+
+    return watch
+
+
+def _record_inventory(ctx: Context, runs: list[StackRun]) -> None:
+    from tools.inventory import attribute, counts, evidence_from_resources, snapshot
+    from tools.kube import KubeClient, KubeError
+
+    approach_runs = [r for r in runs if r.stack in APPROACHES and r.ok]
+    if not approach_runs:
+        return
+    try:
+        kubeconfig = ctx.outputs(PLATFORM).get("kubeconfig")
+        evidence = [
+            evidence_from_resources(r.stack, app_name(r.stack), ctx.ops.resources(r.stack), (r.started, r.finished))
+            for r in approach_runs
+        ]
+        with KubeClient.from_kubeconfig(kubeconfig) as kube:
+            found = counts(attribute(snapshot(kube), evidence))
+    except (KubeError, CliError) as error:
+        ctx.say(f"inventory not recorded: {error}")
+        return
+    for r in approach_runs:
+        ctx.measurements.update(r.stack, inventory=found.get(r.stack, {"objects": 0, "crds": 0}))
+        ctx.say(f"{r.stack}: {found[r.stack]['objects']} Kubernetes objects, {found[r.stack]['crds']} CRDs attributed")
+
+
+def cmd_up(ctx: Context, args: argparse.Namespace) -> int:
+    names = validate_approaches(args.approaches, allow_platform=True)
+    approaches = [n for n in names if n != PLATFORM] if args.approaches else list(APPROACHES)
+    ctx.ensure_tools()
+    progress = Progress(ctx.out)
+    orchestrator = Orchestrator(ctx.ops, progress, ctx.measurements)
+    runs: list[StackRun] = []
+    if not args.no_platform:
+        runs += orchestrator.up([], include_platform=True)
+        if not runs[-1].ok:
+            return 1
+    if approaches:
+        target = None
+        try:
+            target = ctx.target()
+        except CliError as error:
+            ctx.say(f"table timing not measured: {error}")
+        orchestrator.table_watcher = _table_watcher(ctx, target)
+        runs += orchestrator.up(approaches, include_platform=False, parallel=not args.sequential)
+        _record_inventory(ctx, runs)
+    failed = [r.stack for r in runs if not r.ok]
+    if failed:
+        ctx.say(f"failed: {', '.join(failed)} — `status {' '.join(s for s in failed if s != PLATFORM)}` shows what blocks")
+        return 1
+    for approach in approaches:
+        url = ctx.ops.outputs(approach).get("apiUrl")
+        ctx.say(f"{approach}: API at {url}")
+    ctx.say("next: `smoke` checks every API and table, `report` compares the approaches")
+    return 0
+
+
+def audit_tables(ctx: Context, approaches: list[str], whole_prefix: bool, target: Target | None = None) -> bool:
+    """True when no table is left: the whole prefix (full down) or just these approaches' tables."""
+    try:
+        target = target or ctx.target()
+        client = target.client()
+        left = list_prefixed_tables(client, target.prefix)
+    except CliError as error:
+        ctx.say(f"audit: cannot read the DynamoDB target: {error}")
+        ctx.say("audit: rerun with --skip-audit to go on without it (then check the target yourself)")
+        return False
+    except Exception as error:  # endpoint down or credentials: the text says which
+        ctx.say(f"audit: cannot list tables ({error.__class__.__name__}: {error}); rerun with --skip-audit to go on")
+        return False
+    if not whole_prefix:
+        wanted = {table_name(target.prefix, a) for a in approaches}
+        left = [t for t in left if t in wanted]
+    where = "AWS region " + target.region if target.mode == "aws" else f"emulator at {target.endpoint}"
+    if left:
+        ctx.say(f"audit: FAIL — {len(left)} table(s) with prefix {target.prefix!r} still in the {where}:")
+        for name in left:
+            ctx.say(f"  {name}")
+        return False
+    ctx.say(f"audit: ok — no table with prefix {target.prefix!r} left in the {where}")
+    return True
+
+
+def cmd_down(ctx: Context, args: argparse.Namespace) -> int:
+    names = validate_approaches(args.approaches, allow_platform=True)
+    whole = not args.approaches or PLATFORM in args.approaches
+    approaches = [n for n in names if n != PLATFORM] if not whole else list(APPROACHES)
+    ctx.ensure_tools()
+    platform_target: Target | None = None
+    if whole and ctx.ops.exists(PLATFORM):
+        try:
+            platform_target = ctx.target()
+        except CliError:
+            platform_target = None
+    orchestrator = Orchestrator(ctx.ops, Progress(ctx.out), ctx.measurements)
+
+    def audit(selected: list[str], whole_prefix: bool) -> bool:
+        if args.skip_audit:
+            ctx.say("audit: skipped (--skip-audit)")
+            return True
+        if not ctx.ops.exists(PLATFORM):
+            ctx.say("audit: no platform stack, so no DynamoDB target to check")
+            return True
+        return audit_tables(ctx, selected, whole_prefix)
+
+    runs = orchestrator.down(approaches, include_platform=whole, audit=audit)
+    if any(not r.ok for r in runs):
+        return 1
+    if whole and not any(r.stack == PLATFORM for r in runs) and ctx.ops.exists(PLATFORM):
+        return 1  # kept because of leftovers; the reason was printed
+    if whole and platform_target is not None and platform_target.mode == "aws" and not args.skip_audit:
+        # Real tables outlive the cluster: check again with the caller's own credentials.
+        if not audit_tables(ctx, approaches, True, platform_target):
+            return 1
+    return 0
+
+
+# ─── smoke / status / audit ─────────────────────────────────────────────────
+
+
+def _print_lines(ctx: Context, lines: list[str]) -> None:
+    for line in lines:
+        ctx.say(line)
+
+
+def cmd_smoke(ctx: Context, args: argparse.Namespace) -> int:
+    from tools.smoke import smoke
+
+    if args.local:
+        return _smoke_local(ctx, args)
+    if args.api_url or args.table or args.dynamodb_endpoint:
+        if not (args.api_url and args.table):
+            raise CliError("--api-url and --table go together (plus --dynamodb-endpoint for an emulator)")
+        target = Target("local" if args.dynamodb_endpoint else "aws", args.region, args.dynamodb_endpoint or None, "")
+        result = smoke("custom", args.api_url, args.table, target.client(), args.max_expiry_wait)
+        _print_lines(ctx, result.lines())
+        return 0 if result.ok else 1
+    approaches = validate_approaches(args.approaches)
+    try:
+        target = ctx.target()
+        client = target.client()
+    except CliError as error:
+        ctx.say(f"table checks not possible: {error}")
+        client = None
+    failed = []
+    for approach in approaches:
+        if not ctx.ops.exists(approach):
+            ctx.say(f"{approach}: not deployed (no stack) — skipped")
+            continue
+        outputs = ctx.ops.outputs(approach)
+        if not outputs.get("apiUrl") or not outputs.get("tableName"):
+            ctx.say(f"{approach}: FAIL — the stack has no apiUrl/tableName outputs; run `up {approach}`")
+            failed.append(approach)
+            continue
+        result = smoke(approach, outputs["apiUrl"], outputs["tableName"], client, args.max_expiry_wait)
+        _print_lines(ctx, result.lines())
+        ctx.measurements.update(approach, smoke=result.to_json())
+        if not result.ok:
+            failed.append(approach)
+    ctx.say("smoke: " + ("FAIL (" + ", ".join(failed) + ")" if failed else "all deployed approaches pass"))
+    return 1 if failed else 0
+
+
+def _smoke_local(ctx: Context, args: argparse.Namespace) -> int:
+    """The same smoke against the session API and moto server on this machine (what the tests run)."""
+    sys.path.insert(0, str(PROJECT_DIR / "app"))
+    from session_api import local
+
+    from tools.smoke import smoke
+
+    region = args.region
+    table = "kvdemo-sessions-local"
+    moto_port = local.free_port()
+    endpoint = f"http://{local.LOOPBACK}:{moto_port}"
+    # Server logs go to files: the smoke's own lines are the output here.
+    LOG_DIR.mkdir(parents=True, exist_ok=True)
+    moto = local.start_moto_server(moto_port, LOG_DIR / "smoke-local-moto.log")
+    api = None
+    try:
+        local.create_session_table(endpoint, table, region)
+        port = local.free_port()
+        api = local.start_gunicorn(
+            local.app_environment(endpoint, table, region, port, SESSION_TTL_SECONDS=str(args.local_ttl)),
+            LOG_DIR / "smoke-local-api.log",
+        )
+        target = Target("local", region, endpoint, "kvdemo-")
+        result = smoke("local", f"http://{local.LOOPBACK}:{port}", table, target.client(), args.max_expiry_wait)
+        _print_lines(ctx, result.lines())
+        return 0 if result.ok else 1
+    finally:
+        if api is not None:
+            local.stop(api)
+        local.stop(moto)
+
+
+def cmd_status(ctx: Context, args: argparse.Namespace) -> int:
+    from tools.kube import KubeClient, KubeError
+    from tools.status import walk
+
+    approaches = validate_approaches(args.approaches)
+    platform = ctx.outputs(PLATFORM)
+    if not platform.get("kubeconfig"):
+        raise CliError("the platform stack has no kubeconfig output: bring it up first (`up platform`)")
+    try:
+        target = ctx.target()
+        client = target.client()
+        describe: Callable[[str], str | None] | None = lambda t: table_status(client, t)  # noqa: E731
+    except CliError as error:
+        ctx.say(f"(DynamoDB not checked: {error})")
+        describe = None
+    namespace = platform.get("appsNamespace") or "session-apps"
+    all_ready = True
+    try:
+        with KubeClient.from_kubeconfig(platform["kubeconfig"]) as kube:
+            for approach in approaches:
+                table = table_name(platform.get("tablePrefix", ""), approach)
+                result = walk(kube, approach, namespace, table, describe)
+                _print_lines(ctx, result.lines())
+                all_ready &= result.ready
+    except KubeError as error:
+        raise CliError(f"cannot read the cluster: {error}") from None
+    return 0 if all_ready else 1
+
+
+def cmd_audit(ctx: Context, args: argparse.Namespace) -> int:
+    return 0 if audit_tables(ctx, list(APPROACHES), True) else 1
+
+
+# ─── report / plan / test / tools ───────────────────────────────────────────
+
+
+def _plan_lines() -> dict[str, tuple[int, int] | None]:
+    from tools.plan import plan
+    from tools.report import definition_lines
+
+    lines: dict[str, tuple[int, int] | None] = {}
+    for approach in APPROACHES:
+        try:
+            lines[approach] = definition_lines(plan(approach))
+        except Exception:  # a stack that does not plan yet is shown as n/a
+            lines[approach] = None
+    return lines
+
+
+def cmd_report(ctx: Context, args: argparse.Namespace, plan_lines: Callable[[], dict] = _plan_lines) -> int:
+    from tools.report import build_rows, chart, markdown
+
+    try:
+        measurements = ctx.measurements.load()
+    except ValueError as error:
+        raise CliError(str(error)) from None
+    rows = build_rows(measurements, plan_lines())
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    text = markdown(rows)
+    (out / "report.md").write_text(text)
+    chart(rows, out / "report.png")
+    ctx.say(text)
+    ctx.say(f"wrote {out / 'report.md'} and {out / 'report.png'}")
+    return 0
+
+
+def cmd_plan(ctx: Context, args: argparse.Namespace) -> int:
+    from tools import plan
+
+    argv = [args.stack] + [f"--set={s}" for s in args.set] + ([f"--out={args.out}"] if args.out else [])
+    return plan.main(argv)
+
+
+def cmd_test(ctx: Context, args: argparse.Namespace) -> int:
+    if not (PROJECT_DIR / "node_modules").is_dir():
+        ctx.say("node_modules/ is missing (the CUE tests need it): `make test` installs it")
+    return subprocess.call([sys.executable, "-m", "pytest", *args.pytest_args], cwd=PROJECT_DIR)
+
+
+def cmd_tools(ctx: Context, args: argparse.Namespace) -> int:
+    ctx.ensure_tools()
+    return 0
+
+
+# ─── arguments ───────────────────────────────────────────────────────────────
+
+
+def parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(
+        prog="python -m tools.cli",
+        description="Bring the KubeVela + DynamoDB demo up and down, check it, compare the three approaches.",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        epilog=__doc__.split("\n\n")[1],
+    )
+    sub = p.add_subparsers(dest="command", required=True, metavar="command")
+    approaches_help = f"any of {', '.join(APPROACHES)} (default: all)"
+
+    up = sub.add_parser("up", help="platform, then the approach stacks concurrently")
+    up.add_argument("approaches", nargs="*", help=approaches_help + "; `platform` for the platform alone")
+    up.add_argument("--sequential", action="store_true", help="one approach at a time (less memory, exact CRD timing)")
+    up.add_argument("--no-platform", action="store_true", help="skip the platform's `pulumi up` (it must exist)")
+    up.set_defaults(run=cmd_up)
+
+    down = sub.add_parser("down", help="approach stacks, audit, then the platform")
+    down.add_argument("approaches", nargs="*", help=approaches_help + " (naming some keeps the platform)")
+    down.add_argument("--skip-audit", action="store_true", help="do not check the target for leftover tables")
+    down.set_defaults(run=cmd_down)
+
+    smoke = sub.add_parser("smoke", help="drive each session API, check each table")
+    smoke.add_argument("approaches", nargs="*", help=approaches_help)
+    smoke.add_argument("--local", action="store_true", help="against a local app + moto server (no cluster)")
+    smoke.add_argument("--local-ttl", type=_positive_int, default=3, help="session TTL of the --local app (s)")
+    smoke.add_argument("--max-expiry-wait", type=float, default=15.0, help="wait for expiry only if TTL <= this (s)")
+    smoke.add_argument("--api-url", help="smoke any session API at this URL (with --table)")
+    smoke.add_argument("--table", help="its table name")
+    smoke.add_argument("--dynamodb-endpoint", help="DynamoDB endpoint URL (default: AWS)")
+    smoke.add_argument("--region", default="us-east-1", help="region for --local/--api-url (default us-east-1)")
+    smoke.set_defaults(run=cmd_smoke)
+
+    for name in ("status", "doctor"):
+        status = sub.add_parser(name, help="what each approach waits for (Application -> engine -> table)")
+        status.add_argument("approaches", nargs="*", help=approaches_help)
+        status.set_defaults(run=cmd_status)
+
+    report = sub.add_parser("report", help="side-by-side comparison (Markdown + PNG)")
+    report.add_argument("--out", default=str(OUT_DIR), help="output folder (default out/)")
+    report.set_defaults(run=cmd_report)
+
+    audit = sub.add_parser("audit", help="tables with the demo's prefix still in the target")
+    audit.set_defaults(run=cmd_audit)
+
+    plan = sub.add_parser("plan", help="offline plan of a stack (JSON)")
+    plan.add_argument("stack", help="platform, crossplane, kro or kratix")
+    plan.add_argument("--set", action="append", default=[], metavar="KEY=VALUE")
+    plan.add_argument("--out")
+    plan.set_defaults(run=cmd_plan)
+
+    test = sub.add_parser("test", help="the test suite (pytest; extra arguments are passed on)")
+    test.add_argument("pytest_args", nargs=argparse.REMAINDER)
+    test.set_defaults(run=cmd_test)
+
+    tools = sub.add_parser("tools", help="check prerequisites; install pinned k3d/Pulumi into .tools/bin")
+    tools.set_defaults(run=cmd_tools)
+    return p
+
+
+def _positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number of seconds, got {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1, got {value}")
+    return value
+
+
+def main(argv: list[str] | None = None, ctx: Context | None = None) -> int:
+    args = parser().parse_args(argv)
+    ctx = ctx or Context()
+    try:
+        return args.run(ctx, args)
+    except (CliError, ValueError) as error:
+        ctx.err.write(f"error: {error}\n")
+        return 1
+    except KeyboardInterrupt:
+        ctx.err.write("interrupted: rerun the same command to continue (Pulumi picks up where it stopped)\n")
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

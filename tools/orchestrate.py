@@ -1,0 +1,313 @@
+"""Bring stacks up and down in the right order, with visible progress and recorded timings.
+
+`up`:   platform first, then the approach stacks concurrently (one thread each;
+        every Automation API call is its own `pulumi` subprocess, and each passes
+        `--stack`, so they do not share a "current stack").
+`down`: approach stacks concurrently, then an audit of leftover tables while the
+        DynamoDB target still exists, then the platform.
+
+Pulumi is reached through `StackOps`; `AutomationOps` is the real one (Pulumi
+Automation API, local program in the project folder), tests pass a fake.
+"""
+
+from __future__ import annotations
+
+import sys
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable, Protocol, TextIO
+
+from tools.state import APPROACHES, LOG_DIR, PLATFORM, Measurements, now
+
+APPLICATION_TYPE = "kubernetes:core.oam.dev/v1beta1:Application"
+
+
+class StackOps(Protocol):
+    def exists(self, stack: str) -> bool: ...
+    def up(self, stack: str, on_output: Callable[[str], None], on_event: Callable[[Any], None]) -> None: ...
+    def destroy(self, stack: str, on_output: Callable[[str], None], on_event: Callable[[Any], None]) -> None: ...
+    def outputs(self, stack: str) -> dict[str, Any]: ...
+    def resources(self, stack: str) -> list[dict[str, Any]]: ...
+
+
+class AutomationOps:
+    """StackOps on the Pulumi Automation API, for the program in `project_dir`."""
+
+    def __init__(self, project_dir: Path, env: dict[str, str], pulumi_root: Path | None = None) -> None:
+        from pulumi import automation as auto
+
+        self._auto = auto
+        self._project_dir = str(project_dir)
+        command = None
+        if pulumi_root is not None and (pulumi_root / "bin" / "pulumi").exists():
+            command = auto.PulumiCommand(root=str(pulumi_root))
+        self._options = auto.LocalWorkspaceOptions(env_vars=env, pulumi_command=command)
+        self._lock = threading.Lock()
+
+    def _stack(self, name: str, create: bool):
+        # Stack selection writes workspace files; one at a time, the long
+        # operations that follow run in parallel.
+        with self._lock:
+            if create:
+                return self._auto.create_or_select_stack(name, work_dir=self._project_dir, opts=self._options)
+            return self._auto.select_stack(name, work_dir=self._project_dir, opts=self._options)
+
+    def exists(self, stack: str) -> bool:
+        workspace = self._auto.LocalWorkspace(work_dir=self._project_dir, **_workspace_kwargs(self._options))
+        return any(s.name == stack for s in workspace.list_stacks())
+
+    def up(self, stack, on_output, on_event) -> None:
+        # show_secrets=False: the result summary then holds no decrypted config.
+        self._stack(stack, create=True).up(on_output=on_output, on_event=on_event, color="never", show_secrets=False)
+
+    def destroy(self, stack, on_output, on_event) -> None:
+        self._stack(stack, create=False).destroy(on_output=on_output, on_event=on_event, color="never", show_secrets=False)
+
+    def outputs(self, stack: str) -> dict[str, Any]:
+        """Output values by name; secret ones included (callers never print them)."""
+        return {k: v.value for k, v in self._stack(stack, create=False).outputs().items()}
+
+    def resources(self, stack: str) -> list[dict[str, Any]]:
+        """Type, id and namespace of each resource in the stack's state (secrets dropped)."""
+        deployment = self._stack(stack, create=False).export_stack().deployment or {}
+        kept = []
+        for resource in deployment.get("resources", []):
+            outputs = resource.get("outputs") or {}
+            metadata = outputs.get("metadata") if isinstance(outputs.get("metadata"), dict) else {}
+            status = outputs.get("status") if isinstance(outputs.get("status"), dict) else {}
+            kept.append(
+                {
+                    "type": resource.get("type", ""),
+                    "id": resource.get("id", ""),
+                    "namespace": metadata.get("namespace") or status.get("namespace") or "",
+                    "name": metadata.get("name") or status.get("name") or "",
+                    "createNamespace": bool((resource.get("inputs") or {}).get("createNamespace")),
+                }
+            )
+        return kept
+
+
+def _workspace_kwargs(options) -> dict[str, Any]:
+    return {"env_vars": options.env_vars, "pulumi_command": options.pulumi_command}
+
+
+# ─── progress ───────────────────────────────────────────────────────────────
+
+
+class Progress:
+    """One line per step: elapsed time, stack, phase. Lines from parallel stacks interleave."""
+
+    def __init__(self, out: TextIO = sys.stdout, clock: Callable[[], float] = time.monotonic) -> None:
+        self.out = out
+        self.clock = clock
+        self.start = clock()
+        self._lock = threading.Lock()
+
+    def elapsed(self) -> str:
+        seconds = int(self.clock() - self.start)
+        return f"{seconds // 60:02d}:{seconds % 60:02d}"
+
+    def say(self, stack: str, text: str) -> None:
+        with self._lock:
+            self.out.write(f"[{self.elapsed()}] {stack:<10} {text}\n")
+            self.out.flush()
+
+
+def _short_type(type_: str) -> str:
+    return type_.rsplit(":", 1)[-1] if type_ else "?"
+
+
+def _name_of_urn(urn: str) -> str:
+    return urn.rsplit("::", 1)[-1] if urn else "?"
+
+
+@dataclass
+class StackRun:
+    """What happened to one stack in one operation."""
+
+    stack: str
+    operation: str
+    started: float = 0.0
+    finished: float = 0.0
+    ok: bool = False
+    error: str = ""
+    app_ready: float | None = None
+    table_active: float | None = None
+    done_steps: int = 0
+    errors: list[str] = field(default_factory=list)
+    log_path: Path | None = None
+
+
+class EventSink:
+    """Turns engine events into progress lines and timestamps."""
+
+    def __init__(self, run: StackRun, progress: Progress, clock: Callable[[], float] = now) -> None:
+        self.run = run
+        self.progress = progress
+        self.clock = clock
+
+    def __call__(self, event: Any) -> None:
+        pre = getattr(event, "resource_pre_event", None)
+        outputs = getattr(event, "res_outputs_event", None)
+        diagnostic = getattr(event, "diagnostic_event", None)
+        if pre is not None and not getattr(pre, "planning", False):
+            meta = pre.metadata
+            op = getattr(meta.op, "value", meta.op)
+            if op not in ("same", "read"):
+                self.progress.say(self.run.stack, f"{op:<8} {_short_type(meta.type)} {_name_of_urn(meta.urn)}")
+        if outputs is not None:
+            meta = outputs.metadata
+            self.run.done_steps += 1
+            op = getattr(meta.op, "value", meta.op)
+            # The Application waits for `running` (table ready, API ready) before Pulumi
+            # records its outputs, so this moment is "app ready" for this run.
+            if meta.type == APPLICATION_TYPE and op in ("create", "update", "replace", "create-replacement"):
+                self.run.app_ready = self.clock()
+                self.progress.say(self.run.stack, f"ready    {_name_of_urn(meta.urn)} is running")
+        if diagnostic is not None and diagnostic.severity == "error":
+            self.run.errors.append(diagnostic.message.strip())
+
+
+class Orchestrator:
+    def __init__(
+        self,
+        ops: StackOps,
+        progress: Progress,
+        measurements: Measurements,
+        log_dir: Path = LOG_DIR,
+        clock: Callable[[], float] = now,
+        table_watcher: Callable[[str, StackRun, threading.Event], None] | None = None,
+    ) -> None:
+        self.ops = ops
+        self.progress = progress
+        self.measurements = measurements
+        self.log_dir = log_dir
+        self.clock = clock
+        self.table_watcher = table_watcher
+
+    def _operate(self, stack: str, operation: str) -> StackRun:
+        run = StackRun(stack, operation, started=self.clock())
+        self.log_dir.mkdir(parents=True, exist_ok=True)
+        run.log_path = self.log_dir / f"{stack}-{operation}.log"
+        sink = EventSink(run, self.progress, self.clock)
+        stop_watch = threading.Event()
+        watcher = None
+        if operation == "up" and stack != PLATFORM and self.table_watcher is not None:
+            watcher = threading.Thread(target=self.table_watcher, args=(stack, run, stop_watch), daemon=True)
+            watcher.start()
+        self.progress.say(stack, f"{operation} started (log: {run.log_path})")
+        with open(run.log_path, "w") as log:
+            def on_output(line: str) -> None:
+                log.write(line + ("" if line.endswith("\n") else "\n"))
+                log.flush()
+
+            try:
+                method = self.ops.up if operation == "up" else self.ops.destroy
+                method(stack, on_output, sink)
+                run.ok = True
+            except Exception as error:  # the CLI's message is what the user needs; it is shown below
+                run.error = _first_lines(str(error))
+        stop_watch.set()
+        if watcher is not None:
+            watcher.join(timeout=10)
+        run.finished = self.clock()
+        took = run.finished - run.started
+        if run.ok:
+            self.progress.say(stack, f"{operation} done in {took:.0f}s ({run.done_steps} resources changed)")
+        else:
+            self.progress.say(stack, f"{operation} FAILED after {took:.0f}s")
+            for message in (run.errors or [run.error])[:5]:
+                for line in message.splitlines()[:8]:
+                    self.progress.say(stack, f"  {line}")
+            self.progress.say(stack, f"  full log: {run.log_path}")
+        self._record(run)
+        return run
+
+    def _record(self, run: StackRun) -> None:
+        entry: dict[str, Any] = {
+            run.operation: {"start": run.started, "end": run.finished, "ok": run.ok},
+        }
+        if run.operation == "up":
+            # Only a run that created/updated the Application measures "ready";
+            # a no-change rerun keeps the earlier measurement.
+            if run.app_ready is not None:
+                entry["appReadySeconds"] = round(run.app_ready - run.started, 1)
+                entry["appReadyRunStart"] = run.started
+            if run.table_active is not None:
+                entry["tableActiveSeconds"] = round(run.table_active - run.started, 1)
+        self.measurements.update(run.stack, **entry)
+
+    def up(self, approaches: list[str], include_platform: bool = True, parallel: bool = True) -> list[StackRun]:
+        runs: list[StackRun] = []
+        if include_platform:
+            platform_run = self._operate(PLATFORM, "up")
+            runs.append(platform_run)
+            if not platform_run.ok:
+                self.progress.say(PLATFORM, "approach stacks not started: the platform must be up first")
+                return runs
+        runs.extend(self._many(approaches, "up", parallel))
+        return runs
+
+    def down(
+        self,
+        approaches: list[str],
+        include_platform: bool,
+        audit: Callable[[list[str], bool], bool] | None = None,
+        parallel: bool = True,
+    ) -> list[StackRun]:
+        """Destroy `approaches`, audit, then the platform if asked and nothing is left over.
+
+        `audit(approaches, whole_prefix)` returns True when no table is left.
+        """
+        present = [a for a in approaches if self.ops.exists(a)]
+        for missing in sorted(set(approaches) - set(present)):
+            self.progress.say(missing, "no such stack: nothing to destroy")
+        runs = self._many(present, "down", parallel) if present else []
+        if any(not r.ok for r in runs):
+            if include_platform:
+                self.progress.say(
+                    PLATFORM,
+                    "kept: an approach stack failed to destroy, and its controllers (in the platform) "
+                    "are what delete its table. Fix the failure and rerun `down`.",
+                )
+            return runs
+        clean = audit(approaches, include_platform) if audit is not None else True
+        if not include_platform:
+            return runs
+        if not clean:
+            self.progress.say(
+                PLATFORM,
+                "kept: tables with the demo's prefix are still there (listed above). Delete them, "
+                "or find out why with `status`, then rerun `down`.",
+            )
+            return runs
+        if self.ops.exists(PLATFORM):
+            runs.append(self._operate(PLATFORM, "down"))
+        else:
+            self.progress.say(PLATFORM, "no such stack: nothing to destroy")
+        return runs
+
+    def _many(self, stacks: list[str], operation: str, parallel: bool) -> list[StackRun]:
+        if not parallel or len(stacks) < 2:
+            return [self._operate(s, operation) for s in stacks]
+        with ThreadPoolExecutor(max_workers=len(stacks), thread_name_prefix=operation) as pool:
+            return list(pool.map(lambda s: self._operate(s, operation), stacks))
+
+
+def _first_lines(text: str, count: int = 12) -> str:
+    lines = [line for line in text.splitlines() if line.strip()]
+    return "\n".join(lines[-count:])
+
+
+def validate_approaches(names: list[str], allow_platform: bool = False) -> list[str]:
+    """The named approaches (all if none), in the canonical order; unknown names are an error."""
+    valid = list(APPROACHES) + ([PLATFORM] if allow_platform else [])
+    unknown = [n for n in names if n not in valid]
+    if unknown:
+        raise ValueError(f"unknown approach {', '.join(map(repr, unknown))}; valid: {', '.join(valid)}")
+    if not names:
+        return list(APPROACHES)
+    return [a for a in valid if a in names]
