@@ -102,13 +102,24 @@ CASES = {
         ),
         (
             "ready",
-            {"message": "table kvdemo-sessions created", "tableArn": ARN, "conditions": [
+            {"message": "table kvdemo-sessions created", "tableArn": ARN, "tableStatus": "ACTIVE", "conditions": [
                 cond("ConfigureWorkflowCompleted", "True", "PipelinesExecutedSuccessfully"),
                 cond("WorksSucceeded", "True", "WorksSucceeded"),
                 cond("Reconciled", "True", "Reconciled"),
             ]},
             True,
             f"table kvdemo-sessions created (arn {ARN})",
+        ),
+        (
+            # Manifests are in the state store but the table is not ACTIVE yet.
+            "reconciled, table creating",
+            {"message": "table kvdemo-sessions is CREATING", "tableStatus": "CREATING", "conditions": [
+                cond("ConfigureWorkflowCompleted", "True", "PipelinesExecutedSuccessfully"),
+                cond("WorksSucceeded", "True", "WorksSucceeded"),
+                cond("Reconciled", "True", "Reconciled"),
+            ]},
+            False,
+            "table kvdemo-sessions is CREATING",
         ),
         (
             "works failed",
