@@ -84,16 +84,13 @@ def build() -> None:
         on_cluster_after(*kratix.ready, minio.bucket_job, flux.release),
     )
 
-    # The platform's outputs name the cluster only as a string; a second reference
-    # reads it for `k3d image import`.
-    platform_ref = pulumi.StackReference("platform-cluster-name", stack_name=platform.stack_name)
     promise = DynamoDBPromise(
         "dynamodb-promise",
         _validated(
             "promiseTimeoutMinutes",
             lambda: DynamoDBPromiseArgs(
                 destination_selector=destination.selector,
-                cluster_name=platform_ref.get_output("clusterName"),
+                cluster_name=platform.cluster_name,
                 cluster_identity=cluster_identity(platform.kubeconfig),
                 registry=platform.image_registry,
                 image_pull_secrets=platform.image_pull_secrets,

@@ -13,6 +13,7 @@ from stacks.config import ConfigError, platform_stack_name
 @dataclass
 class Platform:
     stack_name: str
+    cluster_name: pulumi.Output[str]
     kubeconfig: pulumi.Output[str]
     provider: k8s.Provider
     vela_namespace: pulumi.Output[str]
@@ -65,16 +66,18 @@ def read_platform() -> Platform:
         return ref.get_output(key).apply(required)
 
     kubeconfig = pulumi.Output.secret(output("kubeconfig"))
+    cluster_name = output("clusterName")
     provider = k8s.Provider(
         "platform-cluster",
         k8s.ProviderArgs(
             kubeconfig=kubeconfig,
-            cluster_identifier=output("clusterName"),
+            cluster_identifier=cluster_name,
             delete_unreachable=True,
         ),
     )
     return Platform(
         stack_name=stack_name,
+        cluster_name=cluster_name,
         kubeconfig=kubeconfig,
         provider=provider,
         vela_namespace=output("velaNamespace"),
