@@ -88,7 +88,8 @@ class Context:
 
     def outputs(self, stack: str) -> dict[str, Any]:
         if not self.ops.exists(stack):
-            raise CliError(f"stack {stack!r} does not exist: bring it up first (`up {'' if stack == PLATFORM else stack}`)".replace("  ", " "))
+            command = "up" if stack == PLATFORM else f"up {stack}"
+            raise CliError(f"stack {stack!r} does not exist: bring it up first (`{command}`)")
         return self.ops.outputs(stack)
 
     def target(self) -> Target:
@@ -142,6 +143,9 @@ def _record_inventory(ctx: Context, runs: list[StackRun]) -> None:
             found = counts(attribute(snapshot(kube), evidence))
     except (KubeError, CliError) as error:
         ctx.say(f"inventory not recorded: {error}")
+        return
+    except Exception as error:  # a measurement must not fail a successful `up`
+        ctx.say(f"inventory not recorded: {error.__class__.__name__}")
         return
     for r in approach_runs:
         ctx.measurements.update(r.stack, inventory=found.get(r.stack, {"objects": 0, "crds": 0}))

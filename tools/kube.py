@@ -38,10 +38,17 @@ class KubeClient:
 
     @classmethod
     def from_kubeconfig(cls, text: str, context: str | None = None) -> "KubeClient":
+        if not isinstance(text, str) or not text.strip():
+            raise KubeError("no kubeconfig (the platform stack has no `kubeconfig` output: `up platform`)")
         try:
             config = yaml.safe_load(text) or {}
         except yaml.YAMLError as error:
-            raise KubeError(f"the kubeconfig is not valid YAML: {error}") from None
+            # Only the problem and line: the YAML error's snippet would show key material.
+            mark = getattr(error, "problem_mark", None)
+            where = f" at line {mark.line + 1}" if mark is not None else ""
+            raise KubeError(f"the kubeconfig is not valid YAML{where}: {getattr(error, 'problem', 'parse error')}") from None
+        if not isinstance(config, dict):
+            raise KubeError("the kubeconfig is not a YAML mapping")
         name = context or config.get("current-context")
         contexts = {c["name"]: c.get("context", {}) for c in config.get("contexts") or []}
         if name not in contexts:

@@ -49,10 +49,24 @@ class Walk:
         for link in self.links:
             out.append(f"  {'ok  ' if link.ready else 'WAIT'} {link.what}" + (f" — {link.detail}" if link.detail else ""))
             out.extend(f"         blocked by {b}" for b in link.blocking)
-        stuck = next((link for link in self.links if not link.ready), None)
+        stuck = self.stuck_at()
         if stuck is not None:
             out.append(f"  => stuck at {stuck.what}")
         return out
+
+    def stuck_at(self) -> Link | None:
+        """The link to look at first.
+
+        The Application and its component only summarise what is below them, so
+        the answer is the deepest engine object that reports a blocking condition,
+        or else the first one that is not ready.
+        """
+        waiting = [link for link in self.links if not link.ready]
+        below = [link for link in waiting if not link.what.startswith(("Application.", "component "))]
+        with_reason = [link for link in below if link.blocking]
+        if with_reason:
+            return with_reason[-1]
+        return (below or waiting or [None])[0]
 
 
 def condition_problems(obj: dict[str, Any]) -> list[str]:

@@ -1,0 +1,90 @@
+"""Fixtures for the CLI tests: a fake Pulumi (StackOps), a CLI context writing to a buffer, a moto server."""
+
+from __future__ import annotations
+
+import io
+import threading
+from types import SimpleNamespace
+
+import pytest
+from session_api import local
+
+from tools import cli
+from tools.state import Measurements
+
+
+class FakeOps:
+    """Stacks in memory; records every operation in order. `fail` names stacks whose operation raises."""
+
+    def __init__(self, existing=(), outputs=None, fail=(), on_up=None, on_destroy=None):
+        self.stacks = set(existing)
+        self._outputs = outputs or {}
+        self.fail = set(fail)
+        self.calls: list[tuple[str, str]] = []
+        self.on_up = on_up
+        self.on_destroy = on_destroy
+        self.lock = threading.Lock()
+
+    def exists(self, stack):
+        return stack in self.stacks
+
+    def up(self, stack, on_output, on_event):
+        with self.lock:
+            self.calls.append(("up", stack))
+        on_output(f"Updating ({stack})")
+        if self.on_up:
+            self.on_up(stack, on_event)
+        if stack in self.fail:
+            raise RuntimeError(f"error: {stack} failed on purpose")
+        self.stacks.add(stack)
+
+    def destroy(self, stack, on_output, on_event):
+        with self.lock:
+            self.calls.append(("down", stack))
+        if self.on_destroy:
+            self.on_destroy(stack)
+        if stack in self.fail:
+            raise RuntimeError(f"error: {stack} failed to destroy")
+        self.stacks.discard(stack)
+
+    def outputs(self, stack):
+        return dict(self._outputs.get(stack, {}))
+
+    def resources(self, stack):
+        return []
+
+
+@pytest.fixture
+def make_ctx(tmp_path):
+    """A CLI Context with fake ops, no tool installs, measurements in tmp_path."""
+
+    def make(ops=None, target=None):
+        out = io.StringIO()
+        ctx = cli.Context(out=out, err=out)
+        ctx.measurements = Measurements(tmp_path / "measurements.json")
+        ctx.ensure_tools = lambda: None
+        ctx.ops_factory = lambda: ops or FakeOps()
+        if target is not None:
+            ctx.target_factory = lambda outputs: target
+        ctx.text = lambda: out.getvalue()
+        return ctx
+
+    return make
+
+
+@pytest.fixture(scope="session")
+def moto_url(tmp_path_factory):
+    port = local.free_port()
+    process = local.start_moto_server(port, tmp_path_factory.mktemp("moto") / "moto.log")
+    yield f"http://{local.LOOPBACK}:{port}"
+    local.stop(process)
+
+
+@pytest.fixture
+def fake_ops():
+    return FakeOps
+
+
+@pytest.fixture
+def ns():
+    return SimpleNamespace

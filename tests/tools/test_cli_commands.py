@@ -1,0 +1,151 @@
+"""Argument handling and the order of stack operations for `up` and `down` (fake Pulumi)."""
+
+from __future__ import annotations
+
+import pytest
+
+from tools import cli
+from tools.targets import Target
+
+PLATFORM_OUT = {"dynamodbMode": "local", "dynamodbRegion": "us-east-1", "tablePrefix": "kvdemo-"}
+
+
+def test_unknown_approach_is_named(make_ctx):
+    ctx = make_ctx()
+    assert cli.main(["up", "kro", "bogus"], ctx) == 1
+    assert "unknown approach 'bogus'; valid: crossplane, kro, kratix, platform" in ctx.text()
+
+
+def test_unknown_command_and_bad_numbers_are_usage_errors(make_ctx, capsys):
+    with pytest.raises(SystemExit) as bad_command:
+        cli.main(["launch"], make_ctx())
+    assert bad_command.value.code == 2
+    with pytest.raises(SystemExit):
+        cli.main(["smoke", "--local", "--local-ttl", "0"], make_ctx())
+    assert "must be at least 1" in capsys.readouterr().err
+
+
+def test_api_url_needs_a_table(make_ctx):
+    ctx = make_ctx()
+    assert cli.main(["smoke", "--api-url", "http://x.localhost:8081"], ctx) == 1
+    assert "--api-url and --table go together" in ctx.text()
+
+
+def test_up_runs_platform_first_then_all_approaches(make_ctx, fake_ops):
+    ops = fake_ops(outputs={"platform": PLATFORM_OUT})
+    ctx = make_ctx(ops, target=None)
+    ctx.target_factory = lambda outputs: (_ for _ in ()).throw(cli.TargetError("no endpoint"))
+    assert cli.main(["up"], ctx) == 0
+    assert ops.calls[0] == ("up", "platform")
+    assert sorted(ops.calls[1:]) == [("up", "crossplane"), ("up", "kratix"), ("up", "kro")]
+    text = ctx.text()
+    assert "table timing not measured: no endpoint" in text
+    # Progress lines carry elapsed time and stack name.
+    assert "] platform   up started" in text and "] kro        up done in" in text
+
+
+def test_up_one_approach(make_ctx, fake_ops):
+    ops = fake_ops(outputs={"platform": PLATFORM_OUT})
+    ctx = make_ctx(ops)
+    ctx.target_factory = lambda outputs: (_ for _ in ()).throw(cli.TargetError("x"))
+    assert cli.main(["up", "kro", "--sequential"], ctx) == 0
+    assert ops.calls == [("up", "platform"), ("up", "kro")]
+
+
+def test_failed_platform_stops_before_the_approaches(make_ctx, fake_ops):
+    ops = fake_ops(fail={"platform"})
+    ctx = make_ctx(ops)
+    assert cli.main(["up"], ctx) == 1
+    assert ops.calls == [("up", "platform")]
+    assert "platform failed on purpose" in ctx.text()
+
+
+def test_failed_approach_fails_the_command_and_says_where_to_look(make_ctx, fake_ops):
+    ops = fake_ops(outputs={"platform": PLATFORM_OUT}, fail={"kratix"})
+    ctx = make_ctx(ops)
+    ctx.target_factory = lambda outputs: (_ for _ in ()).throw(cli.TargetError("x"))
+    assert cli.main(["up"], ctx) == 1
+    assert "failed: kratix — `status kratix` shows what blocks" in ctx.text()
+
+
+class _Target(Target):
+    """A target whose table listing is scripted."""
+
+    def __init__(self, tables):
+        super().__init__("local", "us-east-1", "http://dynamodb.localhost:8081", "kvdemo-")
+        self.tables = tables
+
+    def client(self):
+        tables = self.tables
+
+        class Client:
+            def list_tables(self, **_):
+                return {"TableNames": list(tables)}
+
+        return Client()
+
+
+def test_down_destroys_approaches_then_audits_then_platform(make_ctx, fake_ops):
+    ops = fake_ops(existing={"platform", "crossplane", "kro", "kratix"}, outputs={"platform": PLATFORM_OUT})
+    ctx = make_ctx(ops, target=_Target([]))
+    assert cli.main(["down"], ctx) == 0
+    assert sorted(ops.calls[:3]) == [("down", "crossplane"), ("down", "kratix"), ("down", "kro")]
+    assert ops.calls[3] == ("down", "platform")
+    text = ctx.text()
+    assert text.index("audit: ok") < text.index("platform   down started")
+
+
+def test_down_keeps_the_platform_when_tables_are_left(make_ctx, fake_ops):
+    ops = fake_ops(existing={"platform", "kro"}, outputs={"platform": PLATFORM_OUT})
+    ctx = make_ctx(ops, target=_Target(["kvdemo-sessions-kro", "other-table"]))
+    assert cli.main(["down"], ctx) == 1
+    assert ("down", "platform") not in ops.calls
+    text = ctx.text()
+    assert "audit: FAIL — 1 table(s) with prefix 'kvdemo-'" in text
+    assert "  kvdemo-sessions-kro" in text and "other-table" not in text
+    assert "no such stack: nothing to destroy" in text  # crossplane and kratix were never up
+
+
+def test_down_skip_audit_goes_on(make_ctx, fake_ops):
+    ops = fake_ops(existing={"platform"}, outputs={"platform": PLATFORM_OUT})
+    ctx = make_ctx(ops, target=_Target(["kvdemo-sessions-kro"]))
+    assert cli.main(["down", "--skip-audit"], ctx) == 0
+    assert ("down", "platform") in ops.calls
+
+
+def test_down_one_approach_keeps_the_platform_and_audits_only_its_table(make_ctx, fake_ops):
+    ops = fake_ops(existing={"platform", "kro", "crossplane"}, outputs={"platform": PLATFORM_OUT})
+    ctx = make_ctx(ops, target=_Target(["kvdemo-sessions-xp"]))
+    assert cli.main(["down", "kro"], ctx) == 0
+    assert ops.calls == [("down", "kro")]
+    assert "audit: ok" in ctx.text()
+
+
+def test_failed_approach_destroy_keeps_the_platform(make_ctx, fake_ops):
+    ops = fake_ops(existing={"platform", "kro"}, outputs={"platform": PLATFORM_OUT}, fail={"kro"})
+    ctx = make_ctx(ops, target=_Target([]))
+    assert cli.main(["down"], ctx) == 1
+    assert ("down", "platform") not in ops.calls
+    assert "controllers (in the platform)" in ctx.text()
+
+
+def test_smoke_of_an_approach_without_a_stack_is_skipped(make_ctx, fake_ops):
+    ops = fake_ops(existing={"platform"}, outputs={"platform": PLATFORM_OUT})
+    ctx = make_ctx(ops, target=_Target([]))
+    assert cli.main(["smoke", "kro"], ctx) == 0
+    assert "kro: not deployed (no stack) — skipped" in ctx.text()
+
+
+def test_status_without_platform_says_what_to_run(make_ctx, fake_ops):
+    ctx = make_ctx(fake_ops())
+    assert cli.main(["status"], ctx) == 1
+    assert "stack 'platform' does not exist: bring it up first (`up`)" in ctx.text()
+
+
+def test_secrets_are_not_printed(make_ctx, fake_ops):
+    outputs = {"platform": {**PLATFORM_OUT, "kubeconfig": "SECRET-KUBECONFIG"}, "kro": {"apiUrl": "http://a", "tableName": "t"}}
+    ops = fake_ops(outputs=outputs)
+    ctx = make_ctx(ops)
+    ctx.target_factory = lambda o: (_ for _ in ()).throw(cli.TargetError("x"))
+    cli.main(["up", "kro"], ctx)
+    assert "SECRET-KUBECONFIG" not in ctx.text()

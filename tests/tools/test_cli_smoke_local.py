@@ -1,0 +1,118 @@
+"""`smoke` against a real local session API + moto server, and `audit` against moto."""
+
+from __future__ import annotations
+
+import boto3
+import pytest
+from session_api import local
+from session_api.table import create_table_kwargs
+
+from tools import cli
+from tools.cli import audit_tables
+from tools.smoke import check_table, SmokeResult
+from tools.targets import Target, list_prefixed_tables, loopback_url
+
+
+def test_smoke_local_passes_every_check_including_expiry(make_ctx):
+    ctx = make_ctx()
+    assert cli.main(["smoke", "--local", "--local-ttl", "2"], ctx) == 0
+    text = ctx.text()
+    assert text.startswith("local: PASS")
+    for check in ("ready", "create", "read", "update", "list by user", "delete", "expiry", "table exists",
+                  "table ACTIVE", "key schema", "user GSI", "TTL"):
+        assert f"[  ok] {check}" in text
+
+
+def test_localhost_names_go_to_loopback_with_their_host_header():
+    assert loopback_url("http://session-api-kro.localhost:8081/x") == (
+        "http://127.0.0.1:8081/x", {"Host": "session-api-kro.localhost:8081"})
+    assert loopback_url("https://dynamodb.us-east-1.amazonaws.com") == ("https://dynamodb.us-east-1.amazonaws.com", {})
+
+
+def _client(url):
+    return boto3.client("dynamodb", endpoint_url=url, region_name="us-east-1",
+                        aws_access_key_id="testing", aws_secret_access_key="testing")
+
+
+def test_table_check_names_what_differs_from_the_contract(moto_url):
+    client = _client(moto_url)
+    kwargs = create_table_kwargs("kvdemo-sessions-broken")
+    del kwargs["GlobalSecondaryIndexes"]
+    kwargs["AttributeDefinitions"] = kwargs["AttributeDefinitions"][:1]
+    client.create_table(**kwargs)
+    result = SmokeResult("xp", "http://unused", "kvdemo-sessions-broken")
+    check_table(result, client)
+    failed = {c.name: c.detail for c in result.checks if not c.ok}
+    assert set(failed) == {"user GSI", "TTL"}
+    assert "missing" in failed["user GSI"] and "DISABLED" in failed["TTL"]
+    missing = SmokeResult("xp", "http://unused", "kvdemo-sessions-none")
+    check_table(missing, client)
+    assert not missing.ok and "no table 'kvdemo-sessions-none'" in missing.checks[0].detail
+
+
+def test_smoke_against_a_dead_api_fails_clearly(moto_url):
+    from tools.smoke import smoke
+
+    port = local.free_port()
+    result = smoke("kro", f"http://session-api-kro.localhost:{port}", "kvdemo-none", _client(moto_url))
+    assert not result.ok
+    assert result.checks[0].name == "ready" and "does not answer" in result.checks[0].detail
+
+
+def test_host_header_reaches_moto_through_a_localhost_name(moto_url):
+    """The path `local` mode takes: a `*.localhost` endpoint, signed with its Host header."""
+    port = moto_url.rsplit(":", 1)[1]
+    target = Target("local", "us-east-1", f"http://dynamodb.localhost:{port}", "kvdemo-")
+    _client(moto_url).create_table(**create_table_kwargs("kvdemo-via-host"))
+    assert "kvdemo-via-host" in list_prefixed_tables(target.client(), "kvdemo-via")
+
+
+@pytest.fixture
+def audit_target(moto_url):
+    prefix = f"aud{local.free_port()}-"
+    return Target("local", "us-east-1", moto_url, prefix)
+
+
+def test_audit_lists_leftover_tables_and_fails(make_ctx, audit_target, moto_url):
+    client = _client(moto_url)
+    client.create_table(**create_table_kwargs(f"{audit_target.prefix}sessions-kro"))
+    client.create_table(**create_table_kwargs("unrelated-table"))
+    ctx = make_ctx()
+    assert audit_tables(ctx, ["crossplane", "kro", "kratix"], True, audit_target) is False
+    assert f"  {audit_target.prefix}sessions-kro" in ctx.text()
+    assert "unrelated-table" not in ctx.text()
+    # Auditing only crossplane's table ignores kro's.
+    ctx2 = make_ctx()
+    assert audit_tables(ctx2, ["crossplane"], False, audit_target) is True
+    client.delete_table(TableName=f"{audit_target.prefix}sessions-kro")
+    ctx3 = make_ctx()
+    assert audit_tables(ctx3, ["crossplane", "kro", "kratix"], True, audit_target) is True
+    assert "audit: ok" in ctx3.text()
+
+
+def test_audit_paginates(moto_url):
+    client = _client(moto_url)
+    prefix = f"page{local.free_port()}-"
+    for i in range(3):
+        client.create_table(**create_table_kwargs(f"{prefix}{i}"))
+
+    class Paged:
+        """ListTables one name per page, as a large account would answer."""
+
+        def list_tables(self, **kwargs):
+            names = sorted(client.list_tables()["TableNames"])
+            start = kwargs.get("ExclusiveStartTableName")
+            rest = [n for n in names if start is None or n > start]
+            page = {"TableNames": rest[:1]}
+            if len(rest) > 1:
+                page["LastEvaluatedTableName"] = rest[0]
+            return page
+
+    assert list_prefixed_tables(Paged(), prefix) == [f"{prefix}0", f"{prefix}1", f"{prefix}2"]
+
+
+def test_audit_that_cannot_reach_the_target_fails_and_names_the_override(make_ctx):
+    ctx = make_ctx()
+    dead = Target("local", "us-east-1", f"http://127.0.0.1:{local.free_port()}", "kvdemo-")
+    assert audit_tables(ctx, ["kro"], True, dead) is False
+    assert "--skip-audit" in ctx.text()

@@ -1,0 +1,168 @@
+"""Prerequisite checks and the pinned installs, with a fake runner and a fake downloader (nothing is downloaded)."""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import tarfile
+
+import pytest
+
+from tools import toolchain
+from tools.toolchain import ToolError
+
+
+def runner(outputs):
+    """A fake `run_program`: argv[0] -> (code, output); missing programs exit 127."""
+    calls = []
+
+    def run(argv, env=None):
+        calls.append(argv)
+        result = outputs.get(argv[0])
+        if callable(result):
+            return result()
+        return result if result is not None else (127, f"{argv[0]}: not found")
+
+    run.calls = calls
+    return run
+
+
+GOOD = {
+    "docker": (0, "27.3.1\n"),
+    "k3d": (0, "k3d version v5.9.0\nk3s version v1.31.5-k3s1 (default)\n"),
+    "pulumi": (0, "v3.272.0\n"),
+}
+
+
+def test_all_present_at_the_pinned_versions():
+    checks = toolchain.check_all(runner(GOOD), env={})
+    assert [(c.name, c.ok, c.found) for c in checks][1:] == [
+        ("docker", True, "27.3.1"),
+        ("k3d", True, "v5.9.0"),
+        ("pulumi", True, "3.272.0"),
+    ]
+
+
+def test_docker_missing_and_engine_down_have_different_hints():
+    missing = toolchain.check_docker(runner({}))
+    assert not missing.ok and "https://docs.docker.com/get-docker/" in missing.hint
+    down = toolchain.check_docker(runner({"docker": (1, "Cannot connect to the Docker daemon")}))
+    assert not down.ok and down.found == "engine down" and "start Docker" in down.hint
+
+
+def test_wrong_versions_are_reported_with_both_versions():
+    checks = toolchain.check_all(runner({**GOOD, "k3d": (0, "k3d version v5.6.0\n"), "pulumi": (0, "v3.100.0\n")}), env={})
+    k3d, pulumi = checks[2], checks[3]
+    assert (k3d.ok, k3d.found, k3d.wanted) == (False, "v5.6.0", "v5.9.0")
+    assert (pulumi.ok, pulumi.found, pulumi.wanted) == (False, "3.100.0", "3.272.0")
+    assert "WRONG" in k3d.line() and "installs k3d v5.9.0 into .tools/bin" in k3d.line()
+
+
+def test_old_python_is_refused():
+    assert not toolchain.check_python((3, 10, 12)).ok
+    assert toolchain.check_python((3, 11, 0)).ok
+
+
+@pytest.mark.parametrize(
+    "system,machine,expected",
+    [("Linux", "x86_64", ("linux", "amd64")), ("Linux", "aarch64", ("linux", "arm64")), ("Darwin", "arm64", ("darwin", "arm64"))],
+)
+def test_host_platform(system, machine, expected):
+    assert toolchain.host_platform(system, machine) == expected
+
+
+def test_unsupported_platform_is_named():
+    with pytest.raises(ToolError, match="windows/amd64"):
+        toolchain.host_platform("Windows", "AMD64")
+
+
+def test_every_supported_platform_has_a_pinned_k3d_checksum():
+    assert set(toolchain.K3D_SHA256) == {(o, a) for o in ("linux", "darwin") for a in ("amd64", "arm64")}
+    assert all(len(v) == 64 for v in toolchain.K3D_SHA256.values())
+
+
+def test_k3d_install_verifies_the_pinned_sha256(tmp_path, monkeypatch):
+    payload = b"#!/bin/sh\necho k3d version v5.9.0\n"
+    monkeypatch.setitem(toolchain.K3D_SHA256, ("linux", "amd64"), hashlib.sha256(payload).hexdigest())
+    fetched = []
+
+    def fetch(url):
+        fetched.append(url)
+        return payload
+
+    message = toolchain.install_k3d(fetch, ("linux", "amd64"), tmp_path)
+    assert fetched == ["https://github.com/k3d-io/k3d/releases/download/v5.9.0/k3d-linux-amd64"]
+    assert (tmp_path / "k3d").read_bytes() == payload and (tmp_path / "k3d").stat().st_mode & 0o111
+    assert "sha256 verified" in message
+
+
+def test_tampered_k3d_is_not_installed(tmp_path):
+    with pytest.raises(ToolError, match="does not match"):
+        toolchain.install_k3d(lambda url: b"tampered", ("linux", "amd64"), tmp_path)
+    assert not (tmp_path / "k3d").exists()
+
+
+def _pulumi_archive() -> bytes:
+    buffer = io.BytesIO()
+    with tarfile.open(fileobj=buffer, mode="w:gz") as tar:
+        for name, body in (("pulumi/pulumi", b"pulumi"), ("pulumi/pulumi-language-python", b"py"), ("../evil", b"x")):
+            info = tarfile.TarInfo(name)
+            info.size = len(body)
+            tar.addfile(info, io.BytesIO(body))
+    return buffer.getvalue()
+
+
+def test_pulumi_install_checks_the_release_checksum_file(tmp_path):
+    archive = _pulumi_archive()
+    name = "pulumi-v3.272.0-darwin-arm64.tar.gz"
+    files = {
+        "https://get.pulumi.com/releases/sdk/pulumi-3.272.0-checksums.txt":
+            f"{'0' * 64}  pulumi-v3.272.0-linux-x64.tar.gz\n{hashlib.sha256(archive).hexdigest()}  {name}\n".encode(),
+        f"https://get.pulumi.com/releases/sdk/{name}": archive,
+    }
+    message = toolchain.install_pulumi(files.__getitem__, ("darwin", "arm64"), tmp_path)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["pulumi", "pulumi-language-python"]
+    assert "checksums.txt of the same release" in message
+    assert not (tmp_path.parent / "evil").exists()
+
+
+def test_pulumi_archive_not_in_checksum_file_is_refused(tmp_path):
+    with pytest.raises(ToolError, match="is not listed"):
+        toolchain.install_pulumi(lambda url: b"", ("linux", "amd64"), tmp_path)
+
+
+def test_ensure_installs_what_is_missing_and_reports(tmp_path, monkeypatch):
+    installed = {}
+    monkeypatch.setattr(toolchain, "install_k3d", lambda fetch, plat, bin_dir: installed.setdefault("k3d", "k3d done"))
+    monkeypatch.setattr(toolchain, "install_pulumi", lambda fetch, plat, bin_dir: installed.setdefault("pulumi", "pulumi done"))
+    state = {"k3d": (127, ""), "pulumi": (0, "v3.1.0\n")}
+    outputs = {**GOOD, "k3d": lambda: state["k3d"], "pulumi": lambda: state["pulumi"]}
+
+    def fake_fetch(url):
+        raise AssertionError("no downloads in tests")
+
+    lines = []
+    run = runner(outputs)
+
+    def after_install(*_):
+        state["k3d"] = GOOD["k3d"]
+        state["pulumi"] = GOOD["pulumi"]
+
+    monkeypatch.setattr(toolchain, "install_pulumi", lambda fetch, plat, bin_dir: (after_install(), "pulumi done")[1])
+    checks = toolchain.ensure(run, fake_fetch, ("linux", "amd64"), tmp_path, lines.append)
+    assert all(c.ok for c in checks)
+    assert "k3d: found not found, need v5.9.0" in lines and "  pulumi done" in lines
+
+
+def test_ensure_fails_with_the_hint_when_docker_is_missing(tmp_path):
+    lines = []
+    with pytest.raises(ToolError, match="missing prerequisites: docker"):
+        toolchain.ensure(runner({k: v for k, v in GOOD.items() if k != "docker"}), None, ("linux", "amd64"), tmp_path, lines.append)
+    assert any("get-docker" in line for line in lines)
+
+
+def test_checksum_file_parsing():
+    text = "abc  x\n" + "a" * 64 + "  _dist/k3d-linux-amd64\n" + "b" * 64 + " *other\n"
+    assert toolchain.checksum_from_file(text, "k3d-linux-amd64") == "a" * 64
+    assert toolchain.checksum_from_file(text, "other") == "b" * 64
+    assert toolchain.checksum_from_file(text, "missing") is None
