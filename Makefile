@@ -1,30 +1,34 @@
-# Entry point. `make up` brings the platform and the three approaches up; `make test` runs the tests.
-# Everything lands in this folder: the virtualenv (venv/), npm packages (node_modules/),
-# Pulumi state (.pulumi-state/, file backend, no Pulumi account needed).
+# Entry point. Every target sets up the virtualenv (venv/) from the pinned requirements
+# first, then runs the project CLI (`python -m tools.cli`, see tools/cli.py):
+#   make up / make down / make smoke / make status / make report   the whole journey
+#   make up-kro / make down-kro                                     one approach (up-platform: the base)
+#   make test / make plan STACK=x / make app-local                  no cluster needed
+# The CLI checks Docker, k3d and the Pulumi CLI first and installs the pinned k3d/Pulumi
+# into .tools/bin when missing or at another version (never system-wide). Pulumi state
+# stays in .pulumi-state/ (file backend, generated passphrase unless
+# PULUMI_CONFIG_PASSPHRASE or PULUMI_CONFIG_PASSPHRASE_FILE is set).
 
 SHELL := /bin/bash
 .SHELLFLAGS := -eu -o pipefail -c
 PYTHON ?= python3
 VENV := venv
 PY := $(VENV)/bin/python
-APPROACHES := crossplane kro kratix
+CLI := $(PY) -m tools.cli
 STACK ?= platform
+# Extra arguments for the CLI, e.g. `make up ARGS=--sequential`.
+ARGS ?=
 
-export PULUMI_BACKEND_URL ?= file://$(CURDIR)/.pulumi-state
-# Stack secrets are encrypted with a passphrase; without one set, a random one is
-# generated once and kept (git-ignored) beside the state.
-PASSPHRASE_FILE := $(CURDIR)/.pulumi-state/passphrase
-ifeq ($(origin PULUMI_CONFIG_PASSPHRASE),undefined)
-export PULUMI_CONFIG_PASSPHRASE_FILE ?= $(PASSPHRASE_FILE)
-endif
-export PULUMI_SKIP_UPDATE_CHECK := true
-
-.PHONY: help test plan up down app-local prerequisites
+.PHONY: help test plan up down smoke status report audit tools app-local
 
 help:
-	@echo "make up            platform stack, then every approach stack (crossplane kro kratix)"
-	@echo "make up-<stack>    one stack (platform first)"
-	@echo "make down          approach stacks, then the platform (cluster last)"
+	@echo "make up            platform, then crossplane, kro and kratix concurrently"
+	@echo "make up-<stack>    one stack: up-platform, up-crossplane, up-kro, up-kratix"
+	@echo "make down          approach stacks, audit for leftover tables, then the platform"
+	@echo "make down-<stack>  one approach stack (the platform stays)"
+	@echo "make smoke         drive every deployed session API and check its table"
+	@echo "make status        what each approach is waiting for, and why"
+	@echo "make report        side-by-side comparison: out/report.md and out/report.png"
+	@echo "make tools         check prerequisites; install pinned k3d/Pulumi into .tools/bin"
 	@echo "make test          the whole test suite (no cluster needed)"
 	@echo "make plan STACK=x  offline plan of stack x as JSON"
 	@echo "make app-local     the session API against a local DynamoDB emulator"
@@ -43,30 +47,16 @@ test: $(VENV)/.installed node_modules/.installed
 	$(PY) -m pytest
 
 plan: $(VENV)/.installed
-	$(PY) -m tools.plan $(STACK)
+	$(CLI) plan $(STACK)
 
-$(PASSPHRASE_FILE):
-	mkdir -p $(dir $@)
-	umask 077 && $(PY) -c "import secrets; print(secrets.token_urlsafe(32))" > $@
-	@echo "Generated a Pulumi passphrase in $@ (keep it to manage these stacks)."
+up down smoke status report audit tools: $(VENV)/.installed
+	$(CLI) $@ $(ARGS)
 
-prerequisites:
-	@command -v docker >/dev/null || { echo "docker is required: https://docs.docker.com/get-docker/"; exit 1; }
-	@docker info >/dev/null 2>&1 || { echo "docker is installed but its engine is not running"; exit 1; }
-	@command -v k3d >/dev/null || { echo "k3d is required: https://k3d.io (pinned: see components/versions.py)"; exit 1; }
-	@command -v pulumi >/dev/null || { echo "the Pulumi CLI is required: https://www.pulumi.com/docs/install/"; exit 1; }
-
-up-%: $(VENV)/.installed $(PASSPHRASE_FILE) prerequisites
-	mkdir -p .pulumi-state
-	pulumi stack select --create --non-interactive $* >/dev/null
-	pulumi up --yes --non-interactive --stack $*
+up-%: $(VENV)/.installed
+	$(CLI) up $* $(ARGS)
 
 down-%: $(VENV)/.installed
-	pulumi destroy --yes --non-interactive --stack $*
-
-up: up-platform $(addprefix up-,$(APPROACHES))
-
-down: $(addprefix down-,$(APPROACHES)) down-platform
+	$(CLI) down $* $(ARGS)
 
 app-local: $(VENV)/.installed
 	cd app && ../$(PY) -m session_api.local

@@ -382,8 +382,12 @@ def cmd_report(ctx: Context, args: argparse.Namespace, plan_lines: Callable[[], 
     out.mkdir(parents=True, exist_ok=True)
     text = markdown(rows)
     (out / "report.md").write_text(text)
-    chart(rows, out / "report.png")
     ctx.say(text)
+    try:
+        chart(rows, out / "report.png")
+    except ImportError:
+        ctx.say(f"wrote {out / 'report.md'}; the PNG chart needs matplotlib (`venv/bin/pip install matplotlib==3.11.2`)")
+        return 0
     ctx.say(f"wrote {out / 'report.md'} and {out / 'report.png'}")
     return 0
 

@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 from types import SimpleNamespace
 
+import pytest
+
 from tools import cli
 from tools.inventory import attribute, counts, evidence_from_resources, to_obj
 from tools.orchestrate import APPLICATION_TYPE, Orchestrator, Progress
@@ -34,6 +36,7 @@ def test_markdown_shows_measured_values_and_na():
 
 
 def test_report_command_writes_markdown_and_png(make_ctx, tmp_path):
+    pytest.importorskip("matplotlib")
     ctx = make_ctx()
     ctx.measurements.path.write_text(json.dumps(RECORDED))
     out = tmp_path / "out"
