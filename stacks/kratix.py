@@ -30,7 +30,7 @@ from components.kratix import Kratix, KratixArgs
 from components.kratix_destination import KratixDestination, KratixDestinationArgs
 from components.kratix_promise import DynamoDBPromise, DynamoDBPromiseArgs, cluster_identity
 from components.minio import ROOT_USER, Minio, MinioArgs
-from components.session_app import SessionApplication, SessionApplicationArgs
+from components.session_app import SessionApplication
 from components.vela_definitions import DynamoDBComponentDefinition, DynamoDBComponentDefinitionArgs
 from stacks.config import _validated, kratix_config
 from stacks.platform_ref import read_platform
@@ -108,27 +108,10 @@ def build() -> None:
         on_cluster,
     )
 
-    table_name = pulumi.Output.concat(platform.table_prefix, f"sessions-{ENGINE}")
-    ingress_host = platform.app_host(ENGINE)
+    table_name = platform.table_name(ENGINE)
     app = SessionApplication(
         f"session-api-app-{ENGINE}",
-        _validated(
-            "appTimeoutMinutes",
-            lambda: SessionApplicationArgs(
-                engine=ENGINE,
-                app_name=f"session-api-app-{ENGINE}",
-                namespace=platform.apps_namespace,
-                table_name=table_name,
-                image=platform.session_api_image,
-                region=platform.dynamodb_region,
-                endpoint=platform.dynamodb_endpoint,
-                credentials_secret=platform.app_credentials_secret,
-                ingress_host=ingress_host,
-                ingress_class=platform.ingress_class,
-                image_pull_secrets=platform.image_pull_secrets,
-                timeout_minutes=cfg.app_timeout_minutes,
-            ),
-        ),
+        _validated("appTimeoutMinutes", lambda: platform.session_app_args(ENGINE, cfg.app_timeout_minutes)),
         # The DynamoDBRequest needs its definition, an Available Promise (its CRD served)
         # and Flux applying what the pipeline writes. On destroy the same edges delete
         # the Application, and with it the request, while all of them still run.

@@ -19,7 +19,7 @@ from __future__ import annotations
 import pulumi
 
 from components.kro import Kro, KroArgs
-from components.session_app import SessionApplication, SessionApplicationArgs
+from components.session_app import SessionApplication
 from components.vela_definitions import DynamoDBComponentDefinition, DynamoDBComponentDefinitionArgs
 from stacks.config import _validated, kro_config
 from stacks.platform_ref import read_platform
@@ -51,26 +51,10 @@ def build() -> None:
         on_cluster,
     )
 
-    table_name = pulumi.Output.concat(platform.table_prefix, f"sessions-{ENGINE}")
-    ingress_host = pulumi.Output.concat(f"session-api-{ENGINE}.", platform.ingress_domain)
+    table_name = platform.table_name(ENGINE)
     app = SessionApplication(
         "session-api-app-kro",
-        _validated(
-            "appTimeoutMinutes",
-            lambda: SessionApplicationArgs(
-                engine=ENGINE,
-                app_name=f"session-api-app-{ENGINE}",
-                namespace=platform.apps_namespace,
-                table_name=table_name,
-                image=platform.session_api_image,
-                region=platform.dynamodb_region,
-                endpoint=platform.dynamodb_endpoint,
-                credentials_secret=platform.app_credentials_secret,
-                ingress_host=ingress_host,
-                ingress_class=platform.ingress_class,
-                timeout_minutes=cfg.app_timeout_minutes,
-            ),
-        ),
+        _validated("appTimeoutMinutes", lambda: platform.session_app_args(ENGINE, cfg.app_timeout_minutes)),
         # The DynamoDBTable needs its definition and an Active RGD (its CRD served,
         # its controller running). On destroy the same edges delete the Application
         # (and with it the instance and its ACK Table) while kro still runs.
@@ -80,9 +64,7 @@ def build() -> None:
     pulumi.export("applicationName", app.app_name)
     pulumi.export("applicationNamespace", platform.apps_namespace)
     pulumi.export("tableName", table_name)
-    # Stack reference numbers arrive as floats (8081.0).
-    port = platform.ingress_http_port.apply(lambda p: str(int(p)))
-    pulumi.export("apiUrl", pulumi.Output.concat("http://", ingress_host, ":", port))
+    pulumi.export("apiUrl", platform.app_url(ENGINE))
     pulumi.export("componentDefinition", definition.definition_name)
     pulumi.export("kroNamespace", kro.namespace_name)
     pulumi.export("resourceGraphDefinition", kro.rgd_name)

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 import pulumi
 import pulumi_kubernetes as k8s
 
+from components.session_app import SessionApplicationArgs
 from stacks.config import ConfigError, platform_stack_name
 
 
@@ -33,6 +34,27 @@ class Platform:
     image_registry: pulumi.Output[str]
     """'' on k3d (images are imported); the registry images are pushed to on an existing cluster."""
     image_pull_secrets: pulumi.Output[list]
+
+    def table_name(self, engine: str) -> pulumi.Output[str]:
+        """Each approach's session table: `<tablePrefix>sessions-<engine>`."""
+        return pulumi.Output.concat(self.table_prefix, f"sessions-{engine}")
+
+    def session_app_args(self, engine: str, timeout_minutes: int) -> SessionApplicationArgs:
+        """The session Application of an approach, wired to everything the platform provides."""
+        return SessionApplicationArgs(
+            engine=engine,
+            app_name=f"session-api-app-{engine}",
+            namespace=self.apps_namespace,
+            table_name=self.table_name(engine),
+            image=self.session_api_image,
+            region=self.dynamodb_region,
+            endpoint=self.dynamodb_endpoint,
+            credentials_secret=self.app_credentials_secret,
+            ingress_host=self.app_host(engine),
+            ingress_class=self.ingress_class,
+            image_pull_secrets=self.image_pull_secrets,
+            timeout_minutes=timeout_minutes,
+        )
 
     def app_host(self, engine: str) -> pulumi.Output[str]:
         """Ingress host of an approach's session API: `session-api-<engine>.<ingressDomain>`."""
