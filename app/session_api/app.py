@@ -190,6 +190,33 @@ def _error_response(status: int, error: str, message: str, headers: dict[str, st
     return response
 
 
+# Larger unread bodies are left to the server, which then closes the connection.
+_MAX_DRAIN_BYTES = 8 * validation.MAX_BODY_BYTES
+
+
+def _drain_body() -> None:
+    """Read and discard an oversized body the app refused.
+
+    Answering before the client's body is consumed leaves those bytes in the
+    connection; a keep-alive client that sends its next request on it then
+    sees the connection dropped. Draining a bounded amount keeps ordinary
+    clients working without letting a huge upload tie up a worker.
+    """
+    length = request.content_length
+    if length is None or length > _MAX_DRAIN_BYTES:
+        return
+    stream = request.environ.get("wsgi.input")
+    remaining = length
+    try:
+        while remaining > 0 and stream is not None:
+            chunk = stream.read(min(remaining, 64 * 1024))
+            if not chunk:
+                break
+            remaining -= len(chunk)
+    except OSError:
+        pass  # the client went away; nothing to keep alive
+
+
 def _register_error_handlers(app: Flask) -> None:
     @app.errorhandler(ApiError)
     def api_error(error: ApiError):
@@ -243,6 +270,7 @@ def _register_error_handlers(app: Flask) -> None:
             message = f"{request.method} is not allowed on {request.path}; allowed: {allowed}"
         elif code == 413:
             message = f"request body exceeds {validation.MAX_BODY_BYTES} bytes"
+            _drain_body()
         body = current_app.json.dumps({"error": name, "message": message})
         response.set_data(body)
         response.content_type = "application/json"

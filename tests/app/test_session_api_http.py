@@ -224,3 +224,12 @@ def test_missing_configuration_stops_start_up_with_its_name(moto_endpoint):
     )
     assert result.returncode != 0
     assert "TABLE_NAME is required" in result.stderr
+
+
+def test_oversized_body_is_json_413_over_http(api, http):
+    body = {"userId": _user(), "data": {"blob": "x" * (1024 * 1024 + 10)}}
+    response = http.post(api.url("/sessions"), json=body)
+    assert response.status_code == 413
+    assert response.json()["error"] == "payload_too_large"
+    # The connection stays usable for the next request.
+    assert http.get(api.url("/health")).status_code == 200
