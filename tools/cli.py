@@ -78,7 +78,13 @@ class Context:
         for note in notes:
             self.say(note)
         local_pulumi = toolchain.TOOLS_BIN / "pulumi"
-        return AutomationOps(PROJECT_DIR, env, toolchain.TOOLS_DIR if local_pulumi.exists() else None)
+        try:
+            return AutomationOps(PROJECT_DIR, env, toolchain.TOOLS_DIR if local_pulumi.exists() else None)
+        except (OSError, subprocess.CalledProcessError) as error:
+            raise CliError(
+                f"the Pulumi CLI is needed to read the stacks and could not be run ({error.__class__.__name__}): "
+                "`make tools` installs the pinned version into .tools/bin"
+            ) from None
 
     @property
     def ops(self) -> StackOps:
