@@ -85,6 +85,10 @@ class DynamoDBTargetArgs:
     """Namespace of the session APIs; their credentials Secret is created there."""
     emulator_namespace: str = "dynamodb-emulator"
     emulator_image: str = versions.MOTO_IMAGE
+    emulator_ingress_host: str = ""
+    """Expose the emulator on this ingress host (local mode), so tools on the host can
+    check tables (smoke, the teardown audit); '' keeps it cluster-internal."""
+    ingress_class: str = "traefik"
 
     def __post_init__(self) -> None:
         if self.mode not in MODES:
@@ -242,6 +246,36 @@ class DynamoDBTarget(pulumi.ComponentResource):
             opts=in_namespace,
         )
         self.endpoint = f"http://moto.{args.emulator_namespace}.svc.cluster.local:{EMULATOR_PORT}"
+        if args.emulator_ingress_host:
+            # moto routes by the request's signature, not its Host, so a plain
+            # host-based route works for every service it emulates.
+            self.emulator_ingress = k8s.networking.v1.Ingress(
+                f"{name}-emulator",
+                metadata=k8s.meta.v1.ObjectMetaArgs(name="moto", namespace=args.emulator_namespace, labels=labels),
+                spec=k8s.networking.v1.IngressSpecArgs(
+                    ingress_class_name=args.ingress_class,
+                    rules=[
+                        k8s.networking.v1.IngressRuleArgs(
+                            host=args.emulator_ingress_host,
+                            http=k8s.networking.v1.HTTPIngressRuleValueArgs(
+                                paths=[
+                                    k8s.networking.v1.HTTPIngressPathArgs(
+                                        path="/",
+                                        path_type="Prefix",
+                                        backend=k8s.networking.v1.IngressBackendArgs(
+                                            service=k8s.networking.v1.IngressServiceBackendArgs(
+                                                name="moto",
+                                                port=k8s.networking.v1.ServiceBackendPortArgs(name="api"),
+                                            )
+                                        ),
+                                    )
+                                ]
+                            ),
+                        )
+                    ],
+                ),
+                opts=pulumi.ResourceOptions.merge(in_namespace, pulumi.ResourceOptions(depends_on=[self.emulator_service])),
+            )
 
     def _create_identities(self, name: str, args: DynamoDBTargetArgs, child: pulumi.ResourceOptions):
         provider = aws.Provider(f"{name}-aws", aws.ProviderArgs(region=args.region), child)

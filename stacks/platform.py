@@ -64,6 +64,10 @@ def build() -> None:
                 region=cfg.aws_region,
                 table_prefix=cfg.table_prefix,
                 apps_namespace=apps_namespace.metadata.name,
+                # On k3d the ingress port is on the user's machine: smoke and the teardown
+                # audit reach the emulator there. A shared cluster keeps it internal.
+                emulator_ingress_host=f"dynamodb.{cfg.ingress_domain}" if cfg.cluster_mode == "k3d" else "",
+                ingress_class=cfg.ingress_class,
             ),
         ),
         on_cluster,
@@ -94,6 +98,11 @@ def build() -> None:
     pulumi.export("dynamodbMode", target.mode)
     pulumi.export("dynamodbRegion", target.region)
     pulumi.export("dynamodbEndpoint", target.endpoint)
+    host_endpoint = ""
+    if cfg.dynamodb_mode == "local" and cfg.cluster_mode == "k3d":
+        host_endpoint = f"http://dynamodb.{cfg.ingress_domain}" + ("" if cfg.ingress_port == 80 else f":{cfg.ingress_port}")
+    # Where tools on the user's machine reach the emulator ('' when they cannot or need not).
+    pulumi.export("dynamodbHostEndpoint", host_endpoint)
     pulumi.export("tablePrefix", target.table_prefix)
     pulumi.export("engineCredentials", target.engine_credentials_ini)
     pulumi.export("appCredentialsSecret", target.app_credentials_secret.metadata.name)

@@ -131,3 +131,28 @@ def test_args_reject_bad_values(kwargs, message):
 def test_unknown_mode_in_config_names_the_key(plan_stack):
     with pytest.raises(Exception, match=r"config kubevela-dynamodb:dynamodbMode: expected one of local, aws, got 'cloud'"):
         plan_stack("platform", dynamodbMode="cloud")
+
+
+def test_local_emulator_is_reachable_from_the_host_through_the_ingress(platform: PlanResult):
+    ingress = platform.find("kubernetes:networking.k8s.io/v1:Ingress", "dynamodb-emulator").inputs
+    assert ingress["metadata"]["namespace"] == "dynamodb-emulator"
+    assert ingress["spec"]["ingressClassName"] == "traefik"
+    (rule,) = ingress["spec"]["rules"]
+    assert rule["host"] == "dynamodb.localhost"
+    (path,) = rule["http"]["paths"]
+    assert path["backend"]["service"] == {"name": "moto", "port": {"name": "api"}}
+    assert platform.outputs["dynamodbHostEndpoint"] == "http://dynamodb.localhost:8081"
+
+
+def test_no_host_endpoint_in_aws_mode(aws_platform: PlanResult):
+    assert aws_platform.outputs["dynamodbHostEndpoint"] == ""
+    assert not aws_platform.of_type("kubernetes:networking.k8s.io/v1:Ingress")
+
+
+def test_emulator_stays_internal_on_an_existing_cluster(plan_stack):
+    plan = plan_stack(
+        "platform", clusterMode="existing", kubeconfig="apiVersion: v1\n", imageRegistry="registry.example.com/x"
+    )
+    assert plan.of_type("kubernetes:apps/v1:Deployment"), "the emulator still runs there"
+    assert not plan.of_type("kubernetes:networking.k8s.io/v1:Ingress")
+    assert plan.outputs["dynamodbHostEndpoint"] == ""
