@@ -1,4 +1,4 @@
-"""moto server, plus the DynamoDB read the ACK controller needs and moto lacks.
+"""moto server, plus the DynamoDB read the ACK controller needs, one request at a time.
 
 ACK's dynamodb-controller (v1.9.2) calls DescribeContributorInsights on every
 read of a Table and fails the read if the call errors
@@ -9,14 +9,22 @@ wrapper adds the call (reporting insights DISABLED, which is what a table
 without contributor insights reports on AWS) and then starts moto server
 unchanged. It runs inside the pinned `motoserver/moto` image, mounted from a
 ConfigMap; the platform's tests run it against the moto Python package.
+
+It also serves one request at a time. DynamoDB applies a conditional write --
+check and update -- atomically per item; moto's threaded server does not lock,
+so two conditional updates of one session could interleave and one would be
+lost, which real DynamoDB cannot do. moto is CPU-bound under the GIL anyway.
 """
 
 from __future__ import annotations
 
 import sys
+import threading
+from typing import Callable, Iterable
 
 from moto.core.responses import ActionResult
 from moto.dynamodb.responses import DynamoHandler
+from moto.moto_server.werkzeug_app import DomainDispatcherApplication
 from moto.server import main
 
 
@@ -30,10 +38,25 @@ def describe_contributor_insights(self: DynamoHandler) -> ActionResult:
     return ActionResult(result)
 
 
+def serialized(wsgi_call: Callable) -> Callable:
+    """Wrap a WSGI `__call__` so only one request is processed at a time."""
+    lock = threading.Lock()
+
+    def call(self, environ, start_response) -> Iterable[bytes]:
+        with lock:
+            # The work happens while the body is produced: produce it under the lock.
+            return list(wsgi_call(self, environ, start_response))
+
+    call.serialized = True
+    return call
+
+
 def install() -> None:
-    """Add what moto lacks; keep moto's own implementation if a newer moto has one."""
+    """Add what moto lacks (keeping moto's own if a newer one has it), and serialize requests."""
     if not hasattr(DynamoHandler, "describe_contributor_insights"):
         DynamoHandler.describe_contributor_insights = describe_contributor_insights
+    if not getattr(DomainDispatcherApplication.__call__, "serialized", False):
+        DomainDispatcherApplication.__call__ = serialized(DomainDispatcherApplication.__call__)
 
 
 if __name__ == "__main__":

@@ -120,3 +120,68 @@ def test_wrapper_is_mounted_and_run_by_the_emulator(platform):
     assert volume["configMap"] == {"name": "moto-wrapper"}
     assert deployment.depends_on("kubernetes:core/v1:ConfigMap", "dynamodb-emulator-wrapper")
     assert "kubevela-dynamodb/wrapper-sha256" in deployment.inputs["spec"]["template"]["metadata"]["annotations"]
+
+
+def test_serialized_lets_one_request_in_at_a_time():
+    import threading
+
+    from components.emulator import moto_server  # the wrapper module itself
+
+    inside, peak, lock = [0], [0], threading.Lock()
+
+    def slow_app(self, environ, start_response):
+        with lock:
+            inside[0] += 1
+            peak[0] = max(peak[0], inside[0])
+        time.sleep(0.02)
+        with lock:
+            inside[0] -= 1
+        return [b"ok"]
+
+    call = moto_server.serialized(slow_app)
+    threads = [threading.Thread(target=call, args=(None, {}, None)) for _ in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert peak[0] == 1
+
+
+def test_conditional_updates_lose_nothing_under_concurrency(endpoint):
+    """Optimistic concurrency as the session API does it: every acknowledged write must count."""
+    import threading
+
+    ddb = _client("dynamodb", endpoint)
+    ddb.create_table(
+        TableName="kvdemo-race",
+        BillingMode="PAY_PER_REQUEST",
+        AttributeDefinitions=[{"AttributeName": "id", "AttributeType": "S"}],
+        KeySchema=[{"AttributeName": "id", "KeyType": "HASH"}],
+    )
+    ddb.put_item(TableName="kvdemo-race", Item={"id": {"S": "s"}, "version": {"N": "0"}})
+    acknowledged = []
+
+    def writer():
+        client = _client("dynamodb", endpoint)
+        for _ in range(15):
+            version = int(client.get_item(TableName="kvdemo-race", Key={"id": {"S": "s"}})["Item"]["version"]["N"])
+            try:
+                client.update_item(
+                    TableName="kvdemo-race",
+                    Key={"id": {"S": "s"}},
+                    UpdateExpression="SET version = :new",
+                    ConditionExpression="version = :seen",
+                    ExpressionAttributeValues={":new": {"N": str(version + 1)}, ":seen": {"N": str(version)}},
+                )
+                acknowledged.append(version)
+            except ClientError as error:
+                assert error.response["Error"]["Code"] == "ConditionalCheckFailedException"
+
+    threads = [threading.Thread(target=writer) for _ in range(6)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    final = int(ddb.get_item(TableName="kvdemo-race", Key={"id": {"S": "s"}})["Item"]["version"]["N"])
+    assert final == len(acknowledged), "an acknowledged conditional update was lost"
+    assert sorted(acknowledged) == list(range(final)), "two writers were acknowledged for the same version"
