@@ -229,6 +229,23 @@ class PlanResult:
     def names(self, type_: str) -> set[str]:
         return {r.name for r in self.of_type(type_)}
 
+    def waits_for(self, start: tuple[str, str], goal: tuple[str, str]) -> bool:
+        """Whether resource `start` (type, name) waits for `goal`, directly or through others.
+
+        The reverse is the destroy order: `goal` is deleted only after `start`.
+        """
+        by_key = {f"{r.type}::{r.name}": r for r in self.registrations}
+        target, seen, todo = f"{goal[0]}::{goal[1]}", set(), [f"{start[0]}::{start[1]}"]
+        while todo:
+            key = todo.pop()
+            if key == target:
+                return True
+            if key in seen or key not in by_key:
+                continue
+            seen.add(key)
+            todo.extend(by_key[key].dependencies)
+        return False
+
     def to_json(self) -> dict:
         """The printable plan: sorted, secrets masked, nothing time- or run-dependent."""
         resources = sorted(

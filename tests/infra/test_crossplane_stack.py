@@ -48,20 +48,6 @@ def xp_aws() -> PlanResult:
     return plan("crossplane", None, {"dynamodbMode": "aws", "awsRegion": "eu-central-1"})
 
 
-def _reaches(plan: PlanResult, start: tuple[str, str], goal: tuple[str, str]) -> bool:
-    """Whether `start` waits for `goal`, directly or through other resources."""
-    by_key = {f"{r.type}::{r.name}": r for r in plan.registrations}
-    seen, todo = set(), [f"{start[0]}::{start[1]}"]
-    while todo:
-        key = todo.pop()
-        if key == f"{goal[0]}::{goal[1]}":
-            return True
-        if key in seen or key not in by_key:
-            continue
-        seen.add(key)
-        todo.extend(by_key[key].dependencies)
-    return False
-
 
 def _wait_for(resource) -> list[str]:
     raw = resource.inputs["metadata"]["annotations"]["pulumi.com/waitFor"]
@@ -298,8 +284,8 @@ def test_destroy_order_application_table_providers_crossplane(xp: PlanResult):
     for before, after in [
         (app, cpc), (app, dynamodb), (cpc, family), (dynamodb, family), (family, release), (release, namespace),
     ]:
-        assert _reaches(xp, before, after), f"{before[1]} must be deleted before {after[1]}"
-        assert not _reaches(xp, after, before), f"{after[1]} must not wait for {before[1]}"
+        assert xp.waits_for(before, after), f"{before[1]} must be deleted before {after[1]}"
+        assert not xp.waits_for(after, before), f"{after[1]} must not wait for {before[1]}"
 
 
 def test_nothing_is_retained_or_orphaned_on_delete(xp: PlanResult):

@@ -41,20 +41,6 @@ def kx_aws() -> PlanResult:
     return plan("kratix", None, {"dynamodbMode": "aws", "awsRegion": "eu-central-1"})
 
 
-def _reaches(plan: PlanResult, start: tuple[str, str], goal: tuple[str, str]) -> bool:
-    """Whether `start` waits for `goal`, directly or through other resources."""
-    by_key = {f"{r.type}::{r.name}": r for r in plan.registrations}
-    seen, todo = set(), [f"{start[0]}::{start[1]}"]
-    while todo:
-        key = todo.pop()
-        if key == f"{goal[0]}::{goal[1]}":
-            return True
-        if key in seen or key not in by_key:
-            continue
-        seen.add(key)
-        todo.extend(by_key[key].dependencies)
-    return False
-
 
 def _annotations(resource) -> dict:
     return (resource.inputs.get("metadata") or {}).get("annotations") or {}
@@ -193,8 +179,8 @@ def test_destroy_order(kx: PlanResult):
         (promise, kratix),
         (kratix, cert_manager),
     ]:
-        assert _reaches(kx, before, after), f"{before[1]} must be deleted before {after[1]}"
-        assert not _reaches(kx, after, before), f"{after[1]} must not wait for {before[1]}"
+        assert kx.waits_for(before, after), f"{before[1]} must be deleted before {after[1]}"
+        assert not kx.waits_for(after, before), f"{after[1]} must not wait for {before[1]}"
 
 
 def test_kustomizations_wait_for_what_they_applied_to_be_gone(kx: PlanResult):
