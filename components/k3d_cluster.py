@@ -46,7 +46,7 @@ class K3dClusterArgs:
                 raise ValueError(f"{field_name} must be a port from 1024 to 65535, got {port!r}")
         if self.api_port == self.http_port:
             raise ValueError(f"api_port and http_port must differ, both are {self.api_port}")
-        if ":" not in self.k3s_image or self.k3s_image.endswith(":latest"):
+        if ":" not in self.k3s_image or self.k3s_image.rsplit(":", 1)[1] == "latest":
             raise ValueError(f"k3s_image must carry a pinned tag, got {self.k3s_image!r}")
 
 
