@@ -54,3 +54,40 @@ def _structural(schema: dict, path: str = "spec") -> list[str]:
 
 def test_request_schema_is_structural():
     assert _structural(SPEC_SCHEMA) == []
+
+
+def _pruned(value, schema: dict, path: str = "spec") -> list[str]:
+    """Fields the API server would silently drop: unknown to the structural schema.
+
+    A CRD prunes every field its schema does not declare (no
+    x-kubernetes-preserve-unknown-fields here), and jsonschema does not flag
+    them, so a contract field missing from the Promise API would vanish from
+    the request before the pipeline reads it.
+    """
+    problems = []
+    if isinstance(value, dict):
+        declared = schema.get("properties")
+        extra = schema.get("additionalProperties")
+        for key, sub in value.items():
+            if declared is not None and key in declared:
+                problems += _pruned(sub, declared[key], f"{path}.{key}")
+            elif isinstance(extra, dict):
+                problems += _pruned(sub, extra, f"{path}.{key}")
+            else:
+                problems.append(f"{path}.{key}")
+    elif isinstance(value, list):
+        for index, item in enumerate(value):
+            problems += _pruned(item, schema.get("items") or {}, f"{path}[{index}]")
+    return problems
+
+
+@pytest.mark.parametrize("name", sorted(VALID))
+def test_rendered_request_loses_no_field_to_pruning(kratix_defs, name):
+    rendered = kratix_defs.render("kratix", VALID[name])
+    assert _pruned(rendered["spec"], SPEC_SCHEMA) == []
+
+
+def test_pruning_check_sees_an_undeclared_field():
+    assert _pruned({"tableName": "kvdemo-x", "hashKey": {"name": "id", "size": 3}}, SPEC_SCHEMA) == [
+        "spec.hashKey.size"
+    ]
