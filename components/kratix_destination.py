@@ -34,6 +34,8 @@ from components.options import child_options
 
 KRATIX_API = "platform.kratix.io/v1alpha1"
 _DNS_LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$")
+# The pattern of Flux's duration fields (Kustomization CRD spec.interval/timeout).
+_GO_DURATION = re.compile(r"^([0-9]+(\.[0-9]+)?(ms|s|m|h))+$")
 
 
 @dataclass
@@ -50,12 +52,17 @@ class KratixDestinationArgs:
     name: str = "platform"
     """Destination name, its label value and its path in the bucket."""
     flux_interval: str = "10s"
+    deletion_timeout: str = "5m"
+    """How long deleting a Kustomization waits for what it applied to be gone."""
     insecure: bool = True
     """Plain HTTP to the in-cluster MinIO."""
 
     def __post_init__(self) -> None:
         if "://" in self.endpoint:
             raise ValueError(f"endpoint must be host:port without a scheme, got {self.endpoint!r}")
+        for field_name in ("flux_interval", "deletion_timeout"):
+            if not _GO_DURATION.match(getattr(self, field_name)):
+                raise ValueError(f"{field_name} must be a duration like 10s or 5m, got {getattr(self, field_name)!r}")
         for field_name in ("name", "credentials_namespace", "flux_namespace"):
             if not _DNS_LABEL.match(getattr(self, field_name)):
                 raise ValueError(f"{field_name} must be a DNS label, got {getattr(self, field_name)!r}")
@@ -172,6 +179,12 @@ class KratixDestination(pulumi.ComponentResource):
                     # those objects are gone (an ACK Table: until ACK deleted the table),
                     # so a destroy cannot outrun the table's deletion through here.
                     "deletionPolicy": "WaitForTermination",
+                    # That wait lasts spec.timeout, which defaults to interval-30s with a
+                    # 30s floor, and on expiry the finalizer goes anyway (kustomize-controller
+                    # v1.6.1 internal/controller/kustomization_controller.go finalize,
+                    # api/v1 GetTimeout). An AWS table can take longer than 30s to delete;
+                    # Pulumi's own wait for the deletion is 10 minutes.
+                    "timeout": args.deletion_timeout,
                 },
                 opts=after(*after_resources),
             )

@@ -164,6 +164,14 @@ def test_destination_args_refuse_an_endpoint_with_a_scheme():
         )
 
 
+def test_destination_args_refuse_a_timeout_flux_cannot_parse():
+    with pytest.raises(ValueError, match="deletion_timeout"):
+        KratixDestinationArgs(
+            endpoint="minio:9000", bucket="kratix", access_key="a", secret_key="b",
+            credentials_namespace="s", flux_namespace="flux-system", deletion_timeout="5 minutes",
+        )
+
+
 # ─── The Promise ────────────────────────────────────────────────────────────
 
 

@@ -188,6 +188,8 @@ def test_kustomizations_wait_for_what_they_applied_to_be_gone(kx: PlanResult):
         spec = kx.find(KUSTOMIZATION, name).inputs["spec"]
         assert spec["prune"] is True
         assert spec["deletionPolicy"] == "WaitForTermination"
+        # The wait ends at spec.timeout (default: 30s), after which Flux lets go anyway.
+        assert spec["timeout"] == "5m"
 
 
 def test_nothing_is_retained_or_orphaned_on_delete(kx: PlanResult):
