@@ -145,8 +145,15 @@ class SessionApplication(pulumi.ComponentResource):
             opts=pulumi.ResourceOptions.merge(
                 child_options(self, opts),
                 pulumi.ResourceOptions(
+                    # Delete waits too: KubeVela keeps the Application until every
+                    # resource it applied is gone, i.e. until the engine deleted the
+                    # table. Without a delete timeout Pulumi gives up after its
+                    # default 10 minutes and leaves the Application (and a table
+                    # still being deleted) behind a failed destroy.
                     custom_timeouts=pulumi.CustomTimeouts(
-                        create=f"{args.timeout_minutes}m", update=f"{args.timeout_minutes}m"
+                        create=f"{args.timeout_minutes}m",
+                        update=f"{args.timeout_minutes}m",
+                        delete=f"{args.timeout_minutes}m",
                     )
                 ),
             ),

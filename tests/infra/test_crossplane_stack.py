@@ -246,7 +246,8 @@ def test_application_is_the_xp_session_app(xp: PlanResult):
     assert app.inputs["metadata"]["name"] == "session-api-app-xp"
     assert app.inputs["metadata"]["namespace"] == "session-apps"
     assert _wait_for(app) == ["jsonpath={.status.status}=running"]
-    assert app.options["customTimeouts"] == {"create": "20m", "update": "20m"}
+    # Destroy waits as long as create: the Application goes only after its table.
+    assert app.options["customTimeouts"] == {"create": "20m", "update": "20m", "delete": "20m"}
     table, api = app.inputs["spec"]["components"]
     assert table["type"] == "aws-dynamodb-xp"
     assert table["properties"]["tableName"] == "kvdemo-sessions-xp"

@@ -115,7 +115,8 @@ def test_application_waits_for_definition_and_active_rgd(kro: PlanResult):
     assert app.inputs["metadata"]["name"] == "session-api-app-kro"
     assert app.inputs["metadata"]["namespace"] == "session-apps"
     assert app.inputs["metadata"]["annotations"]["pulumi.com/waitFor"] == "jsonpath={.status.status}=running"
-    assert app.options["customTimeouts"] == {"create": "20m", "update": "20m"}
+    # Destroy waits as long as create: the Application goes only after its table.
+    assert app.options["customTimeouts"] == {"create": "20m", "update": "20m", "delete": "20m"}
 
 
 def test_application_table_and_api_in_local_mode(kro: PlanResult):
