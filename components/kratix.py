@@ -105,8 +105,11 @@ class Kratix(pulumi.ComponentResource):
             opts=after_release,
         )
         # A changed pod-template annotation rolls the controller, so it reads the patched
-        # ConfigMap. Patch resources are not awaited (pulumi/pulumi-kubernetes#2455); the
-        # rollout surges a new pod before the old one stops, so the webhooks keep answering.
+        # ConfigMap. The provider runs its Deployment await on the patched object
+        # (pulumi-kubernetes provider/pkg/await/await.go Creation: the awaiter is chosen by
+        # the live object's kind), so dependents start after the rollout; and the rollout
+        # surges a new pod before the old one stops (maxUnavailable 0 at one replica), so
+        # the webhooks keep answering either way.
         self.controller_restart = k8s.apps.v1.DeploymentPatch(
             f"{name}-adapter-rollout",
             metadata=k8s.meta.v1.ObjectMetaPatchArgs(
