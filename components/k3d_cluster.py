@@ -80,23 +80,39 @@ class K3dCluster(pulumi.ComponentResource):
         )
         # `k3d cluster list NAME` exits non-zero when NAME does not exist, so a
         # rerun after an interrupted `pulumi up` adopts the cluster instead of failing.
+        # Ref: k3d-io/k3d@v5.9.0 cmd/cluster/clusterList.go (Fatalln on a missing cluster).
+        #
+        # The cluster is never replaced in place. A new cluster under the same
+        # name and API address would leave every object of this stack (and of the
+        # approach stacks) recorded as existing while the cluster is empty: the
+        # Kubernetes provider keys on the cluster name, so nothing would be
+        # recreated, and Helm releases cannot be deleted through a kubeconfig whose
+        # cluster is gone (pulumi-kubernetes provider.go Delete refuses them even
+        # with deleteUnreachable). So a changed name, image, agent count or port
+        # fails the update with the way out, and changes nothing.
+        changed = (
+            f"echo 'k3d cluster {args.name}: its settings (name, k3s image, agents, apiPort, httpPort) "
+            "changed, and a cluster cannot be changed in place. Bring everything down first "
+            "(make down), then up again (make up).' >&2; exit 1"
+        )
         self.create_command = local.Command(
             f"{name}-k3d",
             local.CommandArgs(
                 create=f"k3d cluster list {cluster} >/dev/null 2>&1 || {create}",
+                update=changed,
                 delete=f"k3d cluster delete {cluster}",
-                # Any change to the cluster's shape means a new cluster.
-                triggers=[args.name, args.k3s_image, args.agents, args.api_port, args.http_port],
             ),
             pulumi.ResourceOptions.merge(
                 child,
-                # The name is fixed, so the old cluster must go before its replacement comes.
+                # Only reachable by a manual `pulumi up --replace`: the name is
+                # fixed, so the old cluster must go before its replacement comes.
                 pulumi.ResourceOptions(delete_before_replace=True),
             ),
         )
 
         # A separate command so the kubeconfig never shows in logs, and is read
-        # again whenever the cluster is recreated (triggers on its id).
+        # again whenever the cluster is recreated (triggers on its id; a new id
+        # comes only from a replacement).
         self.kubeconfig_command = local.Command(
             f"{name}-kubeconfig",
             local.CommandArgs(

@@ -1,5 +1,7 @@
 """K3dCluster: the commands that create and delete the cluster, and the secret kubeconfig."""
 
+import subprocess
+
 import pytest
 
 from components import versions
@@ -31,7 +33,18 @@ def test_delete_and_replacement(platform: PlanResult):
     cluster = platform.find(COMMAND, "cluster-k3d")
     assert cluster.inputs["delete"] == "k3d cluster delete kubevela-dynamodb"
     assert cluster.options["deleteBeforeReplace"] is True
-    assert cluster.inputs["triggers"] == ["kubevela-dynamodb", versions.K3S_IMAGE, 0, 6550, 8081]
+    # No triggers: a changed setting must not silently swap in an empty cluster.
+    assert "triggers" not in cluster.inputs
+
+
+def test_changed_cluster_settings_fail_with_the_way_out(platform: PlanResult):
+    # pulumi-command runs `update` (instead of `create`) when any input changed.
+    update = platform.find(COMMAND, "cluster-k3d").inputs["update"]
+    result = subprocess.run(["/bin/sh", "-c", update], capture_output=True, text=True, check=False)
+    assert result.returncode != 0
+    assert result.stdout == ""
+    assert "k3d cluster kubevela-dynamodb" in result.stderr
+    assert "make down" in result.stderr and "make up" in result.stderr
 
 
 def test_cluster_shape_comes_from_config(plan_stack):
