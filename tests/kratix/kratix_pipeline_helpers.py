@@ -8,7 +8,7 @@ from pathlib import Path
 import jsonschema
 import yaml
 
-SCHEMA_PATH = Path(__file__).resolve().parents[1] / "schemas" / "ack-dynamodb-table-v1alpha1.schema.json"
+SCHEMA_PATH = Path(__file__).resolve().parents[1] / "schemas" / "ack_dynamodb_table_v1alpha1.schema.json"
 ACK_TABLE_SCHEMA = jsonschema.Draft202012Validator(json.loads(SCHEMA_PATH.read_text()))
 
 

@@ -147,19 +147,3 @@ def test_delete_action_writes_nothing(tmp_path):
     assert list((root / "output").iterdir()) == []
 
 
-@pytest.mark.parametrize("name", sorted(VALID))
-def test_table_spec_also_fits_the_kro_stacks_ack_schema(name):
-    # tests/schemas holds a second ACK Table schema (the kro RGD's, without labels or
-    # annotations): both stacks emit ACK Tables, so their specs must agree.
-    import json
-    from pathlib import Path
-
-    import jsonschema
-
-    schema = json.loads(
-        (Path(__file__).resolve().parents[1] / "schemas" / "ack_dynamodb_table_v1alpha1.schema.json").read_text()
-    )
-    table = pipeline.table_manifest(request(with_defaults(VALID[name])))
-    table["metadata"] = {k: table["metadata"][k] for k in ("name", "namespace")}
-    errors = [e.message for e in jsonschema.Draft202012Validator(schema).iter_errors(table)]
-    assert errors == []
