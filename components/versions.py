@@ -116,6 +116,11 @@ MINIO_MC_IMAGE = "quay.io/minio/mc:RELEASE.2025-08-13T08-35-41Z"
 # archived 2026-04). These are the last published tags, pinned by tag (per-platform
 # digests differ; tags on quay.io/minio are immutable release names).
 
+SESSION_API_BASE_IMAGE = "python:3.12.12-slim-bookworm"
+# Base of the session API image: app/Dockerfile names it in both stages (the image
+# must build with a plain `docker build app/`, so the Dockerfile holds the tag and a
+# test keeps the two equal). Official Python image, exact patch release.
+
 KRATIX_PIPELINE_BASE_IMAGE = "python:3.12.12-slim-bookworm"
 # Base of the Promise pipeline image (components/kratix/pipeline/Dockerfile, which must
 # name the same tag); the same official image the session API uses (app/Dockerfile).

@@ -44,3 +44,15 @@ def test_build_and_import_command(platform: PlanResult):
     # A new tag or a recreated cluster reruns the import.
     assert command.inputs["triggers"] == [image, "cluster-k3d-id"]
     assert command.depends_on(COMMAND, "cluster-k3d")
+
+
+def test_dockerfile_base_image_is_the_pinned_one():
+    import re
+    from pathlib import Path
+
+    from components import versions
+
+    dockerfile = (Path(__file__).resolve().parents[2] / "app" / "Dockerfile").read_text()
+    bases = re.findall(r"^FROM\s+(\S+)", dockerfile, flags=re.M)
+    assert bases, "app/Dockerfile names no base image"
+    assert set(bases) == {versions.SESSION_API_BASE_IMAGE}
