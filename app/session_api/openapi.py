@@ -247,8 +247,9 @@ def openapi_document(ttl_seconds: int) -> dict[str, Any]:
                     "type": "object",
                     "description": (
                         "Any JSON object. Numbers must fit DynamoDB (at most 38 significant digits, "
-                        "magnitude 1E-130 to 9.99E+125); keys must be non-empty, top-level keys at most "
-                        f"{v.MAX_TOP_LEVEL_KEY_LENGTH} characters; at most {v.MAX_DATA_DEPTH} levels of nesting."
+                        "magnitude 1E-130 to 9.99E+125); keys must be non-empty and under 64 KB of UTF-8, "
+                        f"top-level keys at most {v.MAX_TOP_LEVEL_KEY_LENGTH} characters; at most "
+                        f"{v.MAX_DATA_DEPTH} levels of nesting."
                     ),
                     "additionalProperties": True,
                 },

@@ -43,6 +43,10 @@ MAX_BODY_BYTES = 1024 * 1024
 # DynamoDB nests documents at most 32 levels deep; this leaves head-room.
 MAX_DATA_DEPTH = 16
 MAX_TOP_LEVEL_KEY_LENGTH = 255
+# DynamoDB attribute names, nested map keys included, must be under 64 KB of
+# UTF-8. moto does not enforce it, so without this check the real service
+# would be the first to refuse such a key (a ValidationException, not a 400).
+MAX_KEY_BYTES = 64 * 1024 - 1
 # Each merged key is one path in the UpdateExpression, whose text DynamoDB
 # caps at 4 KB; 100 keys stay well inside it.
 MAX_MERGE_KEYS = 100
@@ -237,6 +241,8 @@ def _clean(value: Any, path: str, depth: int) -> Any:
             if not key:
                 raise _invalid(path, "object keys must not be empty")
             _check_text(key, f"{path} key")
+            if len(key.encode("utf-8")) > MAX_KEY_BYTES:
+                raise _invalid(path, f"object keys are limited to {MAX_KEY_BYTES} bytes of UTF-8")
             cleaned[key] = _clean(item, f"{path}.{key}", depth + 1)
         return cleaned
     if isinstance(value, list):

@@ -98,6 +98,9 @@ def test_non_utf8_charset_is_415(client):
         ({"userId": "u", "data": {"": 1}}, "invalid_field", "data"),
         ({"userId": "u", "data": {"a": {"": 1}}}, "invalid_field", "data.a"),
         ({"userId": "u", "data": {"k" * 256: 1}}, "invalid_field", "data"),
+        # Nested keys have no character limit, but DynamoDB refuses names of 64 KB or more.
+        ({"userId": "u", "data": {"a": {"k" * 65_536: 1}}}, "invalid_field", "data.a"),
+        ({"userId": "u", "data": {"a": [{"é" * 32_768: 1}]}}, "invalid_field", "data.a[0]"),
     ],
 )
 def test_invalid_create_fields_are_400_and_named(client, body, error, field, table):
@@ -279,3 +282,10 @@ def test_duplicate_keys_in_json_take_the_last_value(client):
     response = client.post("/sessions", data=raw, content_type="application/json")
     assert response.status_code == 201
     assert json.loads(response.data)["data"] == {"k": 2}
+
+
+def test_nested_key_just_under_dynamodb_name_limit_is_accepted(client):
+    key = "k" * validation.MAX_KEY_BYTES
+    response = client.post("/sessions", json={"userId": "u", "data": {"a": {key: 1}}})
+    assert response.status_code == 201, response.get_json()
+    assert client.get(response.headers["Location"]).get_json()["data"] == {"a": {key: 1}}
