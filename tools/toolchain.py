@@ -87,6 +87,17 @@ def download(url: str) -> bytes:
         return response.read()
 
 
+def _fetch(fetch: Downloader, url: str) -> bytes:
+    """`fetch(url)`; a network or HTTP failure becomes a ToolError naming the URL and the way around it."""
+    try:
+        return fetch(url)
+    except (OSError, ValueError) as error:  # URLError/HTTPError/timeouts are OSErrors
+        raise ToolError(
+            f"could not download {url} ({error.__class__.__name__}: {error}); check the network or proxy "
+            "(HTTPS_PROXY), or install that version yourself and put it on PATH"
+        ) from None
+
+
 def host_platform(system: str | None = None, machine: str | None = None) -> tuple[str, str]:
     """(`linux`|`darwin`, `amd64`|`arm64`) of this machine, or a ToolError naming what is unsupported."""
     system = (system or platform.system()).lower()
@@ -235,12 +246,12 @@ def install_k3d(fetch: Downloader = download, plat: tuple[str, str] | None = Non
     expected = K3D_SHA256.get((os_name, arch))
     source = "pinned in tools/toolchain.py"
     if expected is None:  # only reachable if a platform is added without a pin
-        checksums = fetch(K3D_CHECKSUMS_URL.format(version=K3D_VERSION)).decode()
+        checksums = _fetch(fetch, K3D_CHECKSUMS_URL.format(version=K3D_VERSION)).decode()
         expected = checksum_from_file(checksums, f"k3d-{os_name}-{arch}")
         source = "the release's checksums.txt"
         if not expected:
             raise ToolError(f"k3d-{os_name}-{arch} is not listed in the release's checksums.txt")
-    data = _verified(fetch(url), expected, f"k3d {K3D_VERSION} {os_name}/{arch}", source)
+    data = _verified(_fetch(fetch, url), expected, f"k3d {K3D_VERSION} {os_name}/{arch}", source)
     bin_dir.mkdir(parents=True, exist_ok=True)
     target = bin_dir / "k3d"
     tmp = target.with_suffix(".partial")
@@ -256,13 +267,13 @@ def install_pulumi(fetch: Downloader = download, plat: tuple[str, str] | None = 
     expected = PULUMI_SHA256.get((os_name, arch))
     source = "pinned in tools/toolchain.py"
     if expected is None:
-        checksums = fetch(PULUMI_CHECKSUMS_URL.format(version=PULUMI_VERSION)).decode()
+        checksums = _fetch(fetch, PULUMI_CHECKSUMS_URL.format(version=PULUMI_VERSION)).decode()
         expected = checksum_from_file(checksums, archive)
         source = f"pulumi-{PULUMI_VERSION}-checksums.txt of the same release"
         if not expected:
             raise ToolError(f"{archive} is not listed in pulumi-{PULUMI_VERSION}-checksums.txt")
     data = _verified(
-        fetch(PULUMI_URL.format(version=PULUMI_VERSION, os=os_name, arch=_PULUMI_ARCH[arch])),
+        _fetch(fetch, PULUMI_URL.format(version=PULUMI_VERSION, os=os_name, arch=_PULUMI_ARCH[arch])),
         expected,
         archive,
         source,

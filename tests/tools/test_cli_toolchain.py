@@ -166,3 +166,29 @@ def test_checksum_file_parsing():
     assert toolchain.checksum_from_file(text, "k3d-linux-amd64") == "a" * 64
     assert toolchain.checksum_from_file(text, "other") == "b" * 64
     assert toolchain.checksum_from_file(text, "missing") is None
+
+
+def test_a_failed_download_is_a_tool_error_naming_the_url(tmp_path):
+    import urllib.error
+
+    def offline(url):
+        raise urllib.error.URLError("Temporary failure in name resolution")
+
+    with pytest.raises(ToolError, match=r"could not download https://get\.pulumi\.com/releases/sdk/pulumi-3\.272\.0-checksums\.txt"):
+        toolchain.install_pulumi(offline, ("linux", "amd64"), tmp_path)
+    with pytest.raises(ToolError, match=r"could not download https://github\.com/k3d-io/k3d/releases/download/v5\.9\.0/k3d-linux-arm64 \(URLError"):
+        toolchain.install_k3d(offline, ("linux", "arm64"), tmp_path)
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_cli_reports_an_offline_install_as_a_message(make_ctx, monkeypatch):
+    from tools import cli
+
+    def ensure(say):
+        toolchain._fetch(lambda url: (_ for _ in ()).throw(TimeoutError("timed out")), "https://example.invalid/x")
+
+    monkeypatch.setattr(toolchain, "ensure", ensure)
+    ctx = make_ctx()
+    ctx.ensure_tools = ctx._ensure_tools
+    assert cli.main(["tools"], ctx) == 1
+    assert ctx.text().startswith("error: could not download https://example.invalid/x (TimeoutError: timed out)")
