@@ -29,7 +29,15 @@ from pathlib import Path
 from typing import Any, Callable, TextIO
 
 from tools import toolchain
-from tools.orchestrate import AutomationOps, Orchestrator, Progress, StackOps, StackRun, validate_approaches
+from tools.orchestrate import (
+    AutomationOps,
+    Orchestrator,
+    Progress,
+    StackOps,
+    StackOpsError,
+    StackRun,
+    validate_approaches,
+)
 from tools.state import (
     APPROACHES,
     LOG_DIR,
@@ -78,12 +86,14 @@ class Context:
         for note in notes:
             self.say(note)
         local_pulumi = toolchain.TOOLS_BIN / "pulumi"
+        from pulumi.automation.errors import InvalidVersionError
+
         try:
             return AutomationOps(PROJECT_DIR, env, toolchain.TOOLS_DIR if local_pulumi.exists() else None)
-        except (OSError, subprocess.CalledProcessError) as error:
+        except (OSError, subprocess.CalledProcessError, InvalidVersionError) as error:
             raise CliError(
                 f"the Pulumi CLI is needed to read the stacks and could not be run ({error.__class__.__name__}): "
-                "`make tools` installs the pinned version into .tools/bin"
+                f"`make tools` installs the pinned version ({toolchain.PULUMI_VERSION}) into .tools/bin"
             ) from None
 
     @property
@@ -493,7 +503,7 @@ def main(argv: list[str] | None = None, ctx: Context | None = None) -> int:
     ctx = ctx or Context()
     try:
         return args.run(ctx, args)
-    except (CliError, ValueError) as error:
+    except (CliError, StackOpsError, ValueError) as error:
         ctx.err.write(f"error: {error}\n")
         return 1
     except KeyboardInterrupt:

@@ -12,6 +12,7 @@ Automation API, local program in the project folder), tests pass a fake.
 
 from __future__ import annotations
 
+import re
 import sys
 import threading
 import time
@@ -23,6 +24,37 @@ from typing import Any, Callable, Protocol, TextIO
 from tools.state import APPROACHES, LOG_DIR, PLATFORM, Measurements, now
 
 APPLICATION_TYPE = "kubernetes:core.oam.dev/v1beta1:Application"
+
+
+class StackOpsError(RuntimeError):
+    """Pulumi could not read or select a stack; the message says why and, when known, what to do."""
+
+
+# Pulumi errors whose own text does not say what to do in this project's setup.
+HINTS = (
+    (
+        "incorrect passphrase",
+        "the stack's encryption salt (`encryptionsalt:` in stacks/Pulumi.<stack>.yaml) was made with another "
+        "passphrase: restore that passphrase (.pulumi-state/passphrase or PULUMI_CONFIG_PASSPHRASE), or, if the "
+        "stack no longer exists in .pulumi-state, delete that `encryptionsalt:` line and rerun",
+    ),
+    (
+        "passphrase must be set",
+        "set PULUMI_CONFIG_PASSPHRASE or PULUMI_CONFIG_PASSPHRASE_FILE, or unset both to use .pulumi-state/passphrase",
+    ),
+)
+_COLOR_TAG = re.compile(r"<\{%[^%]*%\}>")
+
+
+def hint_for(text: str) -> str | None:
+    lowered = text.lower()
+    return next((hint for needle, hint in HINTS if needle in lowered), None)
+
+
+def _command_error_text(error: Exception) -> str:
+    text = _first_lines(str(error), 6)
+    hint = hint_for(text)
+    return text + (f"\nhint: {hint}" if hint else "")
 
 
 class StackOps(Protocol):
@@ -37,27 +69,41 @@ class AutomationOps:
     """StackOps on the Pulumi Automation API, for the program in `project_dir`."""
 
     def __init__(self, project_dir: Path, env: dict[str, str], pulumi_root: Path | None = None) -> None:
+        """Raises OSError/CalledProcessError when no Pulumi CLI runs, InvalidVersionError when it is too old."""
         from pulumi import automation as auto
 
         self._auto = auto
         self._project_dir = str(project_dir)
-        command = None
+        # One PulumiCommand for every workspace: it runs `pulumi version` when made, so
+        # a missing CLI fails here (where the caller turns it into a message), not
+        # half-way through a command, and the check runs once instead of per call.
         if pulumi_root is not None and (pulumi_root / "bin" / "pulumi").exists():
             command = auto.PulumiCommand(root=str(pulumi_root))
+        else:
+            command = auto.PulumiCommand()
         self._options = auto.LocalWorkspaceOptions(env_vars=env, pulumi_command=command)
         self._lock = threading.Lock()
 
     def _stack(self, name: str, create: bool):
-        # Stack selection writes workspace files; one at a time, the long
-        # operations that follow run in parallel.
+        # `pulumi stack select` writes the workspace's current-stack file, so one at a
+        # time; the operations that follow pass `--stack` and run in parallel.
         with self._lock:
             if create:
                 return self._auto.create_or_select_stack(name, work_dir=self._project_dir, opts=self._options)
-            return self._auto.select_stack(name, work_dir=self._project_dir, opts=self._options)
+            try:
+                return self._auto.select_stack(name, work_dir=self._project_dir, opts=self._options)
+            except self._auto.errors.CommandError as error:
+                raise StackOpsError(f"cannot select stack {name!r}: {_command_error_text(error)}") from None
 
     def exists(self, stack: str) -> bool:
         workspace = self._auto.LocalWorkspace(work_dir=self._project_dir, **_workspace_kwargs(self._options))
-        return any(s.name == stack for s in workspace.list_stacks())
+        try:
+            stacks = workspace.list_stacks()
+        except self._auto.errors.CommandError as error:
+            raise StackOpsError(f"cannot list the stacks: {_command_error_text(error)}") from None
+        # The file backend lists a project's stacks by short name, or as
+        # organization/<project>/<stack> when PULUMI_FULLY_QUALIFY_STACK_NAMES is set.
+        return any(s.name.rsplit("/", 1)[-1] == stack for s in stacks)
 
     def up(self, stack, on_output, on_event) -> None:
         # show_secrets=False: the result summary then holds no decrypted config.
@@ -68,11 +114,18 @@ class AutomationOps:
 
     def outputs(self, stack: str) -> dict[str, Any]:
         """Output values by name; secret ones included (callers never print them)."""
-        return {k: v.value for k, v in self._stack(stack, create=False).outputs().items()}
+        try:
+            found = self._stack(stack, create=False).outputs()
+        except self._auto.errors.CommandError as error:
+            raise StackOpsError(f"cannot read the outputs of {stack!r}: {_command_error_text(error)}") from None
+        return {k: v.value for k, v in found.items()}
 
     def resources(self, stack: str) -> list[dict[str, Any]]:
         """Type, id and namespace of each resource in the stack's state (secrets dropped)."""
-        deployment = self._stack(stack, create=False).export_stack().deployment or {}
+        try:
+            deployment = self._stack(stack, create=False).export_stack().deployment or {}
+        except self._auto.errors.CommandError as error:
+            raise StackOpsError(f"cannot export {stack!r}: {_command_error_text(error)}") from None
         kept = []
         for resource in deployment.get("resources", []):
             outputs = resource.get("outputs") or {}
@@ -160,15 +213,17 @@ class EventSink:
                 self.progress.say(self.run.stack, f"{op:<8} {_short_type(meta.type)} {_name_of_urn(meta.urn)}")
         if outputs is not None:
             meta = outputs.metadata
-            self.run.done_steps += 1
             op = getattr(meta.op, "value", meta.op)
+            if op not in ("same", "read"):
+                self.run.done_steps += 1
             # The Application waits for `running` (table ready, API ready) before Pulumi
             # records its outputs, so this moment is "app ready" for this run.
             if meta.type == APPLICATION_TYPE and op in ("create", "update", "replace", "create-replacement"):
                 self.run.app_ready = self.clock()
                 self.progress.say(self.run.stack, f"ready    {_name_of_urn(meta.urn)} is running")
         if diagnostic is not None and diagnostic.severity == "error":
-            self.run.errors.append(diagnostic.message.strip())
+            # Event messages can carry Pulumi's colour directives (`<{%reset%}>`); the log is plain text.
+            self.run.errors.append(_COLOR_TAG.sub("", diagnostic.message or "").strip())
 
 
 class Orchestrator:
@@ -222,6 +277,9 @@ class Orchestrator:
             for message in (run.errors or [run.error])[:5]:
                 for line in message.splitlines()[:8]:
                     self.progress.say(stack, f"  {line}")
+            hint = hint_for("\n".join(run.errors + [run.error]))
+            if hint:
+                self.progress.say(stack, f"  hint: {hint}")
             self.progress.say(stack, f"  full log: {run.log_path}")
         self._record(run)
         return run

@@ -150,15 +150,3 @@ def test_secrets_are_not_printed(make_ctx, fake_ops):
     cli.main(["up", "kro"], ctx)
     assert "SECRET-KUBECONFIG" not in ctx.text()
 
-
-def test_reading_stacks_without_a_pulumi_cli_says_how_to_get_one(make_ctx, monkeypatch):
-    ctx = make_ctx()
-    ctx.ops_factory = ctx._automation_ops
-
-    def no_cli(*args, **kwargs):
-        raise FileNotFoundError("pulumi")
-
-    monkeypatch.setattr(cli, "AutomationOps", no_cli)
-    monkeypatch.setattr(cli, "pulumi_env", lambda: ({}, []))
-    assert cli.main(["smoke"], ctx) == 1
-    assert "`make tools` installs the pinned version" in ctx.text()
