@@ -62,6 +62,7 @@ def make_ctx(tmp_path):
         out = io.StringIO()
         ctx = cli.Context(out=out, err=out)
         ctx.measurements = Measurements(tmp_path / "measurements.json")
+        ctx.log_dir = tmp_path / "logs"  # never the project's own .pulumi-state/logs
         ctx.ensure_tools = lambda: None
         ctx.ops_factory = lambda: ops or FakeOps()
         if target is not None:
