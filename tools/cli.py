@@ -66,6 +66,7 @@ class Context:
         self.out = out
         self.err = err
         self.measurements = Measurements(MEASUREMENTS_FILE)
+        self.log_dir = LOG_DIR
         self.ensure_tools: Callable[[], None] = self._ensure_tools
         self._ops: StackOps | None = None
         self.ops_factory: Callable[[], StackOps] = self._automation_ops
@@ -173,7 +174,7 @@ def cmd_up(ctx: Context, args: argparse.Namespace) -> int:
     approaches = [n for n in names if n != PLATFORM] if args.approaches else list(APPROACHES)
     ctx.ensure_tools()
     progress = Progress(ctx.out)
-    orchestrator = Orchestrator(ctx.ops, progress, ctx.measurements)
+    orchestrator = Orchestrator(ctx.ops, progress, ctx.measurements, ctx.log_dir)
     runs: list[StackRun] = []
     if not args.no_platform:
         runs += orchestrator.up([], include_platform=True)
@@ -236,7 +237,7 @@ def cmd_down(ctx: Context, args: argparse.Namespace) -> int:
             platform_target = ctx.target()
         except CliError:
             platform_target = None
-    orchestrator = Orchestrator(ctx.ops, Progress(ctx.out), ctx.measurements)
+    orchestrator = Orchestrator(ctx.ops, Progress(ctx.out), ctx.measurements, ctx.log_dir)
 
     def audit(selected: list[str], whole_prefix: bool) -> bool:
         if args.skip_audit:
@@ -317,15 +318,15 @@ def _smoke_local(ctx: Context, args: argparse.Namespace) -> int:
     moto_port = local.free_port()
     endpoint = f"http://{local.LOOPBACK}:{moto_port}"
     # Server logs go to files: the smoke's own lines are the output here.
-    LOG_DIR.mkdir(parents=True, exist_ok=True)
-    moto = local.start_moto_server(moto_port, LOG_DIR / "smoke-local-moto.log")
+    ctx.log_dir.mkdir(parents=True, exist_ok=True)
+    moto = local.start_moto_server(moto_port, ctx.log_dir / "smoke-local-moto.log")
     api = None
     try:
         local.create_session_table(endpoint, table, region)
         port = local.free_port()
         api = local.start_gunicorn(
             local.app_environment(endpoint, table, region, port, SESSION_TTL_SECONDS=str(args.local_ttl)),
-            LOG_DIR / "smoke-local-api.log",
+            ctx.log_dir / "smoke-local-api.log",
         )
         target = Target("local", region, endpoint, "kvdemo-")
         result = smoke("local", f"http://{local.LOOPBACK}:{port}", table, target.client(), args.max_expiry_wait)

@@ -150,3 +150,11 @@ def test_secrets_are_not_printed(make_ctx, fake_ops):
     cli.main(["up", "kro"], ctx)
     assert "SECRET-KUBECONFIG" not in ctx.text()
 
+
+
+def test_commands_write_logs_where_the_context_says(make_ctx, fake_ops, tmp_path):
+    """So the test suite never overwrites a user's .pulumi-state/logs."""
+    ctx = make_ctx(fake_ops(fail={"platform"}))
+    assert cli.main(["up", "platform"], ctx) == 1
+    assert (tmp_path / "logs" / "platform-up.log").read_text() == "Updating (platform)\n"
+    assert f"log: {tmp_path / 'logs' / 'platform-up.log'}" in ctx.text()
