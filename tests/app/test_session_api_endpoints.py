@@ -6,6 +6,7 @@ import re
 from datetime import datetime, timezone
 
 import boto3
+import pytest
 
 from session_api.table import HASH_KEY, TTL_ATTRIBUTE
 
@@ -117,6 +118,25 @@ def test_put_missing_session_is_404_and_creates_nothing(client, table):
     assert response.status_code == 404
     scan = boto3.client("dynamodb", region_name="us-east-1").scan(TableName=table)
     assert scan["Count"] == 0
+
+
+@pytest.mark.parametrize("exists", [True, False], ids=["existing", "missing"])
+def test_put_and_delete_are_single_conditional_writes(client, create, store, exists):
+    # One conditional write each, no read first: a read-then-write could
+    # recreate a session deleted between the read and the write.
+    session_id = create("kim").get_json()["sessionId"] if exists else "no-such-session"
+    calls = []
+    store.client.meta.events.register(
+        "before-parameter-build.dynamodb.*", lambda model, params, **_: calls.append((model.name, dict(params)))
+    )
+    assert client.put(f"/sessions/{session_id}", json={"data": {"x": 1}}).status_code == (200 if exists else 404)
+    assert client.delete(f"/sessions/{session_id}").status_code == (204 if exists else 404)
+    assert [name for name, _ in calls] == ["UpdateItem", "DeleteItem"]
+    for name, params in calls:
+        condition = params.get("ConditionExpression", "")
+        assert "attribute_exists(#pk)" in condition and params["ExpressionAttributeNames"]["#pk"] == HASH_KEY, (
+            f"{name} is not conditional on the session existing: {condition!r}"
+        )
 
 
 def test_delete_then_get_and_delete_again_are_404(client, create, user_id, table):
