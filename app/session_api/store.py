@@ -282,16 +282,35 @@ class SessionStore:
             DATA_ATTRIBUTE: data,
         }
         item = self._to_item(values)
-        with self._dynamodb("PutItem"):
-            # A random UUID never collides in practice; the condition makes
-            # sure that if it ever did, no existing session is overwritten.
-            self.client.put_item(
-                TableName=self.table_name,
-                Item=item,
-                ConditionExpression="attribute_not_exists(#pk)",
-                ExpressionAttributeNames={"#pk": HASH_KEY},
-            )
+        try:
+            with self._dynamodb("PutItem"):
+                # A random UUID never collides in practice; the condition makes
+                # sure that if it ever did, no existing session is overwritten.
+                self.client.put_item(
+                    TableName=self.table_name,
+                    Item=item,
+                    ConditionExpression="attribute_not_exists(#pk)",
+                    ExpressionAttributeNames={"#pk": HASH_KEY},
+                    ReturnValuesOnConditionCheckFailure="ALL_OLD",
+                )
+        except botocore.exceptions.ClientError as error:
+            if not self._own_write_landed(error, item):
+                raise
         return self._from_item(item)
+
+    @staticmethod
+    def _own_write_landed(error: botocore.exceptions.ClientError, ours: dict[str, Any]) -> bool:
+        """Whether a failed condition check met this very write, applied by an earlier attempt.
+
+        botocore retries a write whose answer was lost (a 500 or a timeout
+        after DynamoDB applied it); the retry then fails its own condition.
+        The item DynamoDB returns carries this write's user and timestamp,
+        which no other write of this process has (see ``_now``).
+        """
+        if error.response.get("Error", {}).get("Code") != "ConditionalCheckFailedException":
+            return False
+        found = error.response.get("Item") or {}
+        return all(found.get(name) == ours[name] for name in (USER_INDEX_HASH_KEY, USER_INDEX_RANGE_KEY))
 
     def get(self, session_id: str) -> dict[str, Any]:
         with self._dynamodb("GetItem"):
@@ -368,6 +387,9 @@ class SessionStore:
             old = error.response.get("Item")
             if old is None or not self._is_live(old, epoch):
                 raise SessionNotFound(session_id) from None
+            if expected_version is not None and old.get(UPDATED_AT_ATTRIBUTE) == {"S": values[":upd"]}:
+                # An earlier attempt of this update landed and its answer was lost.
+                return self._from_item(old)
             current = int(self._deserializer.deserialize(old.get(VERSION_ATTRIBUTE, {"N": "1"})))
             raise VersionConflict(expected_version or 0, current) from None
         return self._from_item(response["Attributes"])

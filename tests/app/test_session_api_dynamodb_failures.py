@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import json
 import time
 
 import boto3
 import pytest
+from botocore.awsrequest import AWSResponse
 from botocore.stub import Stubber
+from moto.core.botocore_stubber import MockRawResponse
 
 from session_api import local
 from session_api.app import create_app
@@ -33,6 +36,62 @@ def test_throttling_is_503_with_retry_after(client, store, code):
         _unavailable(client.post("/sessions", json={"userId": "u"}), "throttled")
         stub.add_client_error("query", service_error_code=code, http_status_code=400)
         _unavailable(client.get("/sessions/user/u"), "throttled")
+
+
+def _lose_first_answers(client, operation: str, failures: int) -> list:
+    """Replace DynamoDB's answer to the first ``failures`` attempts of ``operation`` with a 500.
+
+    moto still applies each attempt (every before-send handler runs; the
+    first answer wins), so this is the hard case: the write landed, its
+    answer was lost, and botocore's retry meets the write's own effect.
+    Returns the attempts made.
+    """
+    attempts = []
+
+    def handler(request, event_name, **_):
+        if event_name != f"before-send.dynamodb.{operation}":
+            return None
+        attempts.append(request.url)
+        if len(attempts) > failures:
+            return None  # moto's answer stands
+        body = {"__type": "com.amazonaws.dynamodb.v20120810#InternalServerError", "message": "injected"}
+        headers = {"Content-Type": "application/x-amz-json-1.0"}
+        return AWSResponse(request.url, 500, headers, MockRawResponse(json.dumps(body).encode()))
+
+    # First on the generic event, so its answer wins over moto's.
+    client.meta.events.register_first("before-send", handler)
+    return attempts
+
+
+@pytest.fixture
+def retrying(table):
+    """The app with its real client (botocore standard retries, 3 attempts) on the mocked table."""
+    config = Config(table_name=table, region="us-east-1", max_attempts=3)
+    store = SessionStore.from_config(config)
+    return store, create_app(config, store).test_client()
+
+
+@pytest.mark.parametrize("failures, status", [(2, 201), (3, 503)], ids=["recovers", "gives-up"])
+def test_create_is_retried_and_a_landed_first_attempt_is_not_an_error(retrying, failures, status):
+    store, client = retrying
+    attempts = _lose_first_answers(store.client, "PutItem", failures)
+    response = client.post("/sessions", json={"userId": "u", "data": {"n": 1}})
+    assert response.status_code == status, response.get_json()
+    assert len(attempts) == 3, f"expected 3 attempts (AWS_MAX_ATTEMPTS), saw {len(attempts)}"
+    if status == 201:
+        assert client.get(response.headers["Location"]).get_json() == response.get_json()
+    else:
+        assert response.get_json()["reason"] == "dynamodb_error" and response.headers["Retry-After"]
+
+
+def test_versioned_update_whose_answer_was_lost_is_not_a_conflict(retrying):
+    store, client = retrying
+    created = client.post("/sessions", json={"userId": "u", "data": {"n": 1}}).get_json()
+    attempts = _lose_first_answers(store.client, "UpdateItem", 1)
+    response = client.put(f"/sessions/{created['sessionId']}", json={"data": {"n": 2}, "version": 1})
+    assert len(attempts) == 2
+    assert response.status_code == 200, response.get_json()
+    assert response.get_json()["data"] == {"n": 2} and response.get_json()["version"] == 2
 
 
 def test_internal_server_error_is_503(client, store):
