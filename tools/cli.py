@@ -173,6 +173,8 @@ def cmd_up(ctx: Context, args: argparse.Namespace) -> int:
     names = validate_approaches(args.approaches, allow_platform=True)
     approaches = [n for n in names if n != PLATFORM] if args.approaches else list(APPROACHES)
     ctx.ensure_tools()
+    if args.no_platform and not ctx.ops.exists(PLATFORM):
+        raise CliError("--no-platform needs an existing platform stack: run `up platform` first")
     progress = Progress(ctx.out)
     orchestrator = Orchestrator(ctx.ops, progress, ctx.measurements, ctx.log_dir)
     runs: list[StackRun] = []
@@ -202,6 +204,12 @@ def cmd_up(ctx: Context, args: argparse.Namespace) -> int:
 
 def audit_tables(ctx: Context, approaches: list[str], whole_prefix: bool, target: Target | None = None) -> bool:
     """True when no table is left: the whole prefix (full down) or just these approaches' tables."""
+    if target is None and not ctx.outputs(PLATFORM).get("dynamodbMode"):
+        # Outputs are recorded when an `up` completes, and the approach stacks (the only
+        # makers of tables) start only after that: a platform without them (its first
+        # `up` failed, or it is destroyed already) has no target and no tables to list.
+        ctx.say("audit: the platform stack records no DynamoDB target (no completed `up`, or destroyed already): nothing to audit")
+        return True
     try:
         target = target or ctx.target()
         client = target.client()
@@ -288,11 +296,14 @@ def cmd_smoke(ctx: Context, args: argparse.Namespace) -> int:
         ctx.say(f"table checks not possible: {error}")
         client = None
     failed = []
+    checked = 0
     for approach in approaches:
-        if not ctx.ops.exists(approach):
-            ctx.say(f"{approach}: not deployed (no stack) — skipped")
+        outputs = ctx.ops.outputs(approach) if ctx.ops.exists(approach) else {}
+        if not outputs:
+            # No stack, or one that `down` emptied (destroy keeps the stack and its config).
+            ctx.say(f"{approach}: not deployed — skipped (`up {approach}` deploys it)")
             continue
-        outputs = ctx.ops.outputs(approach)
+        checked += 1
         if not outputs.get("apiUrl") or not outputs.get("tableName"):
             ctx.say(f"{approach}: FAIL — the stack has no apiUrl/tableName outputs; run `up {approach}`")
             failed.append(approach)
@@ -302,6 +313,9 @@ def cmd_smoke(ctx: Context, args: argparse.Namespace) -> int:
         ctx.measurements.update(approach, smoke=result.to_json())
         if not result.ok:
             failed.append(approach)
+    if not checked:
+        ctx.say(f"smoke: FAIL — none of {', '.join(approaches)} is deployed: run `up` first")
+        return 1
     ctx.say("smoke: " + ("FAIL (" + ", ".join(failed) + ")" if failed else "all deployed approaches pass"))
     return 1 if failed else 0
 

@@ -129,11 +129,22 @@ def test_failed_approach_destroy_keeps_the_platform(make_ctx, fake_ops):
     assert "controllers (in the platform)" in ctx.text()
 
 
-def test_smoke_of_an_approach_without_a_stack_is_skipped(make_ctx, fake_ops):
-    ops = fake_ops(existing={"platform"}, outputs={"platform": PLATFORM_OUT})
+def test_smoke_skips_approaches_that_are_not_deployed(make_ctx, fake_ops):
+    # kro has no stack; kratix's stack was emptied by `down` (destroy keeps the stack).
+    ops = fake_ops(existing={"platform", "kratix"}, outputs={"platform": PLATFORM_OUT})
     ctx = make_ctx(ops, target=_Target([]))
-    assert cli.main(["smoke", "kro"], ctx) == 0
-    assert "kro: not deployed (no stack) — skipped" in ctx.text()
+    assert cli.main(["smoke", "kro", "kratix"], ctx) == 1
+    text = ctx.text()
+    assert "kro: not deployed — skipped (`up kro` deploys it)" in text
+    assert "kratix: not deployed — skipped" in text
+    assert "smoke: FAIL — none of kro, kratix is deployed: run `up` first" in text
+
+
+def test_smoke_of_a_stack_without_the_outputs_fails_and_says_why(make_ctx, fake_ops):
+    ops = fake_ops(existing={"platform", "kro"}, outputs={"platform": PLATFORM_OUT, "kro": {"dynamodbMode": "local"}})
+    ctx = make_ctx(ops, target=_Target([]))
+    assert cli.main(["smoke", "kro"], ctx) == 1
+    assert "kro: FAIL — the stack has no apiUrl/tableName outputs; run `up kro`" in ctx.text()
 
 
 def test_status_without_platform_says_what_to_run(make_ctx, fake_ops):
@@ -151,6 +162,32 @@ def test_secrets_are_not_printed(make_ctx, fake_ops):
     assert "SECRET-KUBECONFIG" not in ctx.text()
 
 
+def test_up_no_platform_needs_the_platform_stack(make_ctx, fake_ops):
+    ops = fake_ops()
+    ctx = make_ctx(ops)
+    assert cli.main(["up", "kro", "--no-platform"], ctx) == 1
+    assert "--no-platform needs an existing platform stack: run `up platform` first" in ctx.text()
+    assert ops.calls == []
+
+
+def test_down_after_a_failed_first_platform_up_still_removes_the_platform(make_ctx, fake_ops):
+    """No outputs were recorded, so there is no target to audit; the platform (the cluster) must not be kept."""
+    ops = fake_ops(existing={"platform"}, outputs={"platform": {}})
+    ctx = make_ctx(ops)
+    ctx.target_factory = lambda outputs: (_ for _ in ()).throw(cli.TargetError("no output dynamodbMode"))
+    assert cli.main(["down"], ctx) == 0
+    assert ops.calls == [("down", "platform")]
+    assert "audit: the platform stack records no DynamoDB target" in ctx.text()
+
+
+def test_down_whose_target_cannot_be_read_keeps_the_platform(make_ctx, fake_ops):
+    ops = fake_ops(existing={"platform"}, outputs={"platform": PLATFORM_OUT})
+    ctx = make_ctx(ops)
+    ctx.target_factory = lambda outputs: (_ for _ in ()).throw(cli.TargetError("no dynamodbHostEndpoint"))
+    assert cli.main(["down"], ctx) == 1
+    assert ("down", "platform") not in ops.calls
+    assert "audit: cannot read the DynamoDB target: no dynamodbHostEndpoint" in ctx.text()
+
 
 def test_commands_write_logs_where_the_context_says(make_ctx, fake_ops, tmp_path):
     """So the test suite never overwrites a user's .pulumi-state/logs."""
@@ -158,3 +195,4 @@ def test_commands_write_logs_where_the_context_says(make_ctx, fake_ops, tmp_path
     assert cli.main(["up", "platform"], ctx) == 1
     assert (tmp_path / "logs" / "platform-up.log").read_text() == "Updating (platform)\n"
     assert f"log: {tmp_path / 'logs' / 'platform-up.log'}" in ctx.text()
+
