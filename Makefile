@@ -18,7 +18,7 @@ STACK ?= platform
 # Extra arguments for the CLI, e.g. `make up ARGS=--sequential`.
 ARGS ?=
 
-.PHONY: help test plan up down smoke status report audit tools app-local
+.PHONY: help test plan up down smoke status doctor report audit tools app-local
 
 help:
 	@echo "make up            platform, then crossplane, kro and kratix concurrently"
@@ -34,6 +34,8 @@ help:
 	@echo "make app-local     the session API against a local DynamoDB emulator"
 
 $(VENV)/.installed: requirements.txt requirements-dev.txt app/requirements.txt app/requirements-test.txt
+	@command -v $(PYTHON) >/dev/null || { echo "$(PYTHON) not found: install Python 3.11+ (https://www.python.org/downloads/) or run make PYTHON=/path/to/python3.11"; exit 1; }
+	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' || { echo "$(PYTHON) is Python $$($(PYTHON) -c 'import platform; print(platform.python_version())'); 3.11+ is needed: make PYTHON=python3.11 ..."; exit 1; }
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
 	$(PY) -m pip install --quiet -r requirements-dev.txt
@@ -49,7 +51,7 @@ test: $(VENV)/.installed node_modules/.installed
 plan: $(VENV)/.installed
 	$(CLI) plan $(STACK)
 
-up down smoke status report audit tools: $(VENV)/.installed
+up down smoke status doctor report audit tools: $(VENV)/.installed
 	$(CLI) $@ $(ARGS)
 
 up-%: $(VENV)/.installed

@@ -196,3 +196,24 @@ def test_commands_write_logs_where_the_context_says(make_ctx, fake_ops, tmp_path
     assert (tmp_path / "logs" / "platform-up.log").read_text() == "Updating (platform)\n"
     assert f"log: {tmp_path / 'logs' / 'platform-up.log'}" in ctx.text()
 
+
+def test_make_targets_run_the_cli_and_refuse_an_old_python(tmp_path):
+    import shutil
+    import subprocess
+
+    from tools.toolchain import PROJECT_DIR
+
+    if shutil.which("make") is None:
+        pytest.skip("make is not installed")
+    dry = subprocess.run(["make", "-n", "up-kro", "ARGS=--sequential"], cwd=PROJECT_DIR, capture_output=True, text=True)
+    assert "venv/bin/python -m tools.cli up kro --sequential" in dry.stdout
+    old = tmp_path / "python3.10"
+    old.write_text('#!/bin/sh\ncase "$2" in *platform*) echo 3.10.12;; *) exit 1;; esac\n')
+    old.chmod(0o755)
+    venv = tmp_path / "venv"
+    run = subprocess.run(["make", f"VENV={venv}", f"PYTHON={old}", f"{venv}/.installed"], cwd=PROJECT_DIR,
+                         capture_output=True, text=True)
+    assert run.returncode != 0
+    assert f"{old} is Python 3.10.12; 3.11+ is needed" in run.stdout
+    assert not venv.exists()
+
