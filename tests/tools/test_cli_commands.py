@@ -217,3 +217,18 @@ def test_make_targets_run_the_cli_and_refuse_an_old_python(tmp_path):
     assert f"{old} is Python 3.10.12; 3.11+ is needed" in run.stdout
     assert not venv.exists()
 
+
+def test_ci_workflow_runs_up_smoke_and_always_down():
+    import yaml
+
+    from tools.toolchain import PROJECT_DIR
+
+    workflow = yaml.safe_load((PROJECT_DIR / ".github/workflows/demo-local.yml").read_text())
+    steps = workflow["jobs"]["demo"]["steps"]
+    runs = [s.get("run") for s in steps]
+    assert runs.index("make up") < runs.index("make smoke") < runs.index("make down")
+    down = next(s for s in steps if s.get("run") == "make down")
+    assert down.get("if") == "always()"
+    # Node 24 releases: the Node 20 ones stop running on GitHub-hosted runners.
+    uses = {s["uses"].split("@")[0]: s["uses"].split("@")[1] for s in steps if "uses" in s}
+    assert uses == {"actions/checkout": "v5", "actions/setup-python": "v6", "actions/upload-artifact": "v6"}
