@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import signal
+import socket
 import subprocess
 import sys
 import threading
@@ -203,10 +205,30 @@ def test_logs_are_json_lines_with_request_ids(api, http):
     assert mine[-1]["status"] == 404 and mine[-1]["path"] == "/sessions/unknown-id"
 
 
-def test_sigterm_shuts_down_gracefully(start_api, http):
+def test_sigterm_lets_an_in_flight_request_finish(start_api, http):
     server = start_api()
     assert http.get(server.url("/health")).status_code == 200
-    os.kill(server.process.pid, signal.SIGTERM)
+    # A request in flight across the SIGTERM: headers and half the body now,
+    # the rest after the signal. A worker that stopped at once would drop it.
+    body = json.dumps({"userId": _user(), "data": {"during": "shutdown"}}).encode()
+    host, port = server.base_url.removeprefix("http://").split(":")
+    head = (
+        f"POST /sessions HTTP/1.1\r\nHost: {host}\r\nContent-Type: application/json\r\n"
+        f"Content-Length: {len(body)}\r\nConnection: close\r\n\r\n"
+    ).encode()
+    with socket.create_connection((host, int(port)), timeout=20) as sock:
+        sock.sendall(head + body[:10])
+        time.sleep(0.3)  # a worker thread is now reading the body
+        os.kill(server.process.pid, signal.SIGTERM)
+        time.sleep(0.5)
+        assert server.process.poll() is None, "gunicorn exited with a request in flight"
+        sock.sendall(body[10:])
+        answer = b""
+        while chunk := sock.recv(65536):
+            answer += chunk
+    status_line, _, rest = answer.partition(b"\r\n")
+    assert status_line.split()[1] == b"201", answer[:500]
+    assert json.loads(rest.partition(b"\r\n\r\n")[2])["data"] == {"during": "shutdown"}
     assert server.process.wait(timeout=30) == 0
     assert "Shutting down" in server.log()
 
@@ -233,3 +255,33 @@ def test_oversized_body_is_json_413_over_http(api, http):
     assert response.json()["error"] == "payload_too_large"
     # The connection stays usable for the next request.
     assert http.get(api.url("/health")).status_code == 200
+
+
+def test_documented_local_command_serves_the_api_and_stops_both_servers(tmp_path):
+    # README: `cd app && python -m session_api.local` -- moto, the table, gunicorn.
+    port = local.free_port()
+    env = {name: value for name, value in os.environ.items() if not name.startswith("AWS_")}
+    log = open(tmp_path / "local.log", "wb")
+    process = subprocess.Popen(
+        [sys.executable, "-m", "session_api.local", "--port", str(port), "--table", "local-run"],
+        cwd=local.APP_DIR,
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
+    base = f"http://{local.LOOPBACK}:{port}"
+    try:
+        local.wait_for_http(f"{base}/health", process, timeout=60)
+        assert requests.get(f"{base}/ready", timeout=5).json() == {"status": "ready", "table": "local-run"}
+        created = requests.post(f"{base}/sessions", json={"userId": _user(), "data": {"n": 1}}, timeout=5)
+        assert created.status_code == 201
+        assert requests.get(base + created.headers["Location"], timeout=5).json() == created.json()
+    finally:
+        code = local.stop(process, timeout=30)
+        log.close()
+    output = (tmp_path / "local.log").read_text(errors="replace")
+    assert code == 0, output
+    moto_port = int(re.search(r"moto server \(DynamoDB\) on http://127\.0\.0\.1:(\d+)", output).group(1))
+    for stopped in (port, moto_port):
+        with pytest.raises(OSError):
+            socket.create_connection((local.LOOPBACK, stopped), timeout=2).close()
