@@ -90,3 +90,17 @@ def test_generated_requests_get_documented_non_5xx_responses(case, app):
     # range, empty object keys, unpaired surrogates, and nextTokens the API
     # did not issue -- so a schema-valid request can still earn a 400.
     case.call_and_validate(app=app, excluded_checks=[positive_data_acceptance])
+
+
+def test_documented_update_semantics_are_the_behaviour(client):
+    # The issue leaves PUT's meaning open (replace or merge); the document
+    # must say which, and the app must do what it says.
+    operation = client.get("/openapi.json").get_json()["paths"]["/sessions/{sessionId}"]["put"]
+    assert "Merge, not replace" in operation["description"], operation["description"]
+    created = client.post("/sessions", json={"userId": "u", "data": {"kept": 1, "gone": 2}}).get_json()
+    location = f"/sessions/{created['sessionId']}"
+    merged = client.put(location, json={"data": {"gone": None, "new": 3}}).get_json()
+    assert merged["data"] == {"kept": 1, "new": 3}, "unmentioned keys kept, null removes"
+    # The documented optimistic-concurrency answer for a stale version.
+    assert "409" in operation["responses"]
+    assert client.put(location, json={"data": {}, "version": created["version"]}).status_code == 409
