@@ -17,13 +17,13 @@ from kratix_pipeline_helpers import from_ack, kratix_tree, schema_errors
 
 
 @pytest.mark.parametrize("name", sorted(VALID))
-def test_pipeline_table_matches_the_crossplane_rendering(kratix_defs, tmp_path, name):
-    rendered_request = kratix_defs.render("kratix", VALID[name])
+def test_pipeline_table_matches_the_crossplane_rendering(defs, tmp_path, name):
+    rendered_request = defs.render("kratix", VALID[name])
     root = kratix_tree(tmp_path, rendered_request)
     pipeline.configure(root / "input", root / "output", root / "metadata")
     table = yaml.safe_load((root / "output" / "table.yaml").read_text())
     assert schema_errors(table) == []
-    assert from_ack(table) == from_xp(kratix_defs.render("xp", VALID[name]))
+    assert from_ack(table) == from_xp(defs.render("xp", VALID[name]))
     # Same object identity as the request: KubeVela's component name, its namespace.
     assert table["metadata"]["name"] == rendered_request["metadata"]["name"]
     assert table["metadata"]["namespace"] == rendered_request["metadata"]["namespace"]

@@ -14,8 +14,8 @@ VALIDATOR = jsonschema.Draft7Validator(SPEC_SCHEMA)
 
 
 @pytest.mark.parametrize("name", sorted(VALID))
-def test_rendered_request_fits_the_promise_api(kratix_defs, name):
-    rendered = kratix_defs.render("kratix", VALID[name])
+def test_rendered_request_fits_the_promise_api(defs, name):
+    rendered = defs.render("kratix", VALID[name])
     assert rendered["apiVersion"] == f"{GROUP}/{VERSION}"
     assert rendered["kind"] == KIND
     assert [e.message for e in VALIDATOR.iter_errors(rendered["spec"])] == []
@@ -82,8 +82,8 @@ def _pruned(value, schema: dict, path: str = "spec") -> list[str]:
 
 
 @pytest.mark.parametrize("name", sorted(VALID))
-def test_rendered_request_loses_no_field_to_pruning(kratix_defs, name):
-    rendered = kratix_defs.render("kratix", VALID[name])
+def test_rendered_request_loses_no_field_to_pruning(defs, name):
+    rendered = defs.render("kratix", VALID[name])
     assert _pruned(rendered["spec"], SPEC_SCHEMA) == []
 
 

@@ -18,9 +18,9 @@ def table_template(rgd: dict) -> dict:
     return resource["template"]
 
 
-def instance(kro_defs, rgd: dict, parameters: dict) -> dict:
+def instance(defs, rgd: dict, parameters: dict) -> dict:
     """The DynamoDBTable KubeVela creates, as kro reads it (after the API server's defaulting)."""
-    rendered = kro_defs.render("kro", parameters)
+    rendered = defs.render("kro", parameters)
     rendered["spec"] = apply_defaults(rendered["spec"], instance_spec_schema(rgd))
     return rendered
 
@@ -30,13 +30,13 @@ def render(kro_cel: KroCel, rgd: dict, obj: dict) -> dict:
 
 
 @pytest.fixture(scope="module")
-def rendered(kro_defs, kro_cel, rgd):
+def rendered(defs, kro_cel, rgd):
     """sample name -> (instance, ACK Table), each sample rendered once."""
     cache = {}
 
     def get(name: str):
         if name not in cache:
-            obj = instance(kro_defs, rgd, SAMPLES[name])
+            obj = instance(defs, rgd, SAMPLES[name])
             cache[name] = (obj, render(kro_cel, rgd, obj))
         return cache[name]
 
@@ -119,8 +119,8 @@ def test_minimal_table_sends_only_what_it_needs(rendered):
     }
 
 
-def test_session_table(kro_defs, kro_cel, rgd):
-    obj = instance(kro_defs, rgd, session_table.component_properties("kvdemo-sessions-kro"))
+def test_session_table(defs, kro_cel, rgd):
+    obj = instance(defs, rgd, session_table.component_properties("kvdemo-sessions-kro"))
     spec = render(kro_cel, rgd, obj)["spec"]
     assert spec == {
         "tableName": "kvdemo-sessions-kro",

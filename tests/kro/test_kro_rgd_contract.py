@@ -14,13 +14,13 @@ from kro_simpleschema import apply_defaults, instance_spec_schema
 
 
 @pytest.mark.parametrize("name", sorted(SAMPLES))
-def test_ack_table_describes_the_crossplane_table(kro_defs, kro_cel, rgd, name):
+def test_ack_table_describes_the_crossplane_table(defs, kro_cel, rgd, name):
     parameters = SAMPLES[name]
-    instance = kro_defs.render("kro", parameters)
+    instance = defs.render("kro", parameters)
     instance["spec"] = apply_defaults(instance["spec"], instance_spec_schema(rgd))
     (resource,) = rgd["spec"]["resources"]
     ack = from_ack(kro_cel.resolve(resource["template"], {"schema": instance}))
-    crossplane = from_xp(kro_defs.render("xp", parameters))
+    crossplane = from_xp(defs.render("xp", parameters))
     assert ack == crossplane, f"{name}: kro/ACK and Crossplane differ"
     # And both are what the contract says (an oracle written out in Python).
     assert ack == from_contract(with_defaults(parameters))

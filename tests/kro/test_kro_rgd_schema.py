@@ -65,9 +65,9 @@ def test_top_level_fields_are_the_contract_parameters(rgd):
     assert set(rgd["spec"]["schema"]["spec"]) == _contract_parameter_labels()
 
 
-def test_every_nested_field_is_a_contract_field(rgd, kro_defs):
+def test_every_nested_field_is_a_contract_field(rgd, defs):
     # The contract as evaluated by CUE (closed structs, defaults filled in).
-    parameter = kro_defs.parameter("kro", EVERYTHING)
+    parameter = defs.parameter("kro", EVERYTHING)
     assert set(parameter) == _contract_parameter_labels(), "EVERYTHING must set every contract parameter"
     contract_paths = _value_paths(parameter) - {"tags.a"}
     schema_paths = field_paths(instance_spec_schema(rgd))
@@ -75,9 +75,9 @@ def test_every_nested_field_is_a_contract_field(rgd, kro_defs):
 
 
 @pytest.mark.parametrize("name", sorted(SAMPLES) + ["everything"])
-def test_rendered_instance_is_valid_for_the_generated_crd(rgd, kro_defs, name):
+def test_rendered_instance_is_valid_for_the_generated_crd(rgd, defs, name):
     parameters = EVERYTHING if name == "everything" else SAMPLES[name]
-    rendered = kro_defs.render("kro", parameters)
+    rendered = defs.render("kro", parameters)
     # The instance kind aws-dynamodb-kro renders is the one the RGD defines.
     schema = rgd["spec"]["schema"]
     assert rendered["apiVersion"] == f"{schema.get('group', 'kro.run')}/{schema['apiVersion']}"
