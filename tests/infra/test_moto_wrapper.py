@@ -16,6 +16,7 @@ import pytest
 from botocore.config import Config
 from botocore.exceptions import ClientError
 
+from app.session_api import table as session_table
 from components.dynamodb_target import EMULATOR_WRAPPER
 
 
@@ -62,14 +63,18 @@ def _client(service: str, endpoint: str):
     )
 
 
-def test_describe_contributor_insights_is_served(endpoint):
-    ddb = _client("dynamodb", endpoint)
+def _create_table(ddb, name: str) -> None:
     ddb.create_table(
-        TableName="kvdemo-probe",
+        TableName=name,
         BillingMode="PAY_PER_REQUEST",
         AttributeDefinitions=[{"AttributeName": "id", "AttributeType": "S"}],
         KeySchema=[{"AttributeName": "id", "KeyType": "HASH"}],
     )
+
+
+def test_describe_contributor_insights_is_served(endpoint):
+    ddb = _client("dynamodb", endpoint)
+    _create_table(ddb, "kvdemo-probe")
     answer = ddb.describe_contributor_insights(TableName="kvdemo-probe")
     assert answer["TableName"] == "kvdemo-probe"
     assert answer["ContributorInsightsStatus"] == "DISABLED"
@@ -87,20 +92,18 @@ def test_ack_read_path_is_served_end_to_end(endpoint):
     sts = _client("sts", endpoint)
     assert sts.get_caller_identity()["Account"]  # ACK's start-up check
     ddb = _client("dynamodb", endpoint)
-    ddb.create_table(
-        TableName="kvdemo-ack",
-        BillingMode="PAY_PER_REQUEST",
-        AttributeDefinitions=[{"AttributeName": "sessionId", "AttributeType": "S"}],
-        KeySchema=[{"AttributeName": "sessionId", "KeyType": "HASH"}],
-    )
+    # The table the engines create for the session API: key, user index, TTL.
+    ddb.create_table(**session_table.create_table_kwargs("kvdemo-ack"))
     ddb.update_time_to_live(
-        TableName="kvdemo-ack", TimeToLiveSpecification={"Enabled": True, "AttributeName": "expiresAt"}
+        TableName="kvdemo-ack",
+        TimeToLiveSpecification={"Enabled": True, "AttributeName": session_table.TTL_ATTRIBUTE},
     )
     table = ddb.describe_table(TableName="kvdemo-ack")["Table"]
     assert table["TableStatus"] == "ACTIVE"
     ddb.describe_contributor_insights(TableName="kvdemo-ack")
     ddb.list_tags_of_resource(ResourceArn=table["TableArn"])
-    assert ddb.describe_time_to_live(TableName="kvdemo-ack")["TimeToLiveDescription"]["AttributeName"] == "expiresAt"
+    ttl = ddb.describe_time_to_live(TableName="kvdemo-ack")["TimeToLiveDescription"]
+    assert ttl["AttributeName"] == session_table.TTL_ATTRIBUTE
     ddb.describe_continuous_backups(TableName="kvdemo-ack")
     with pytest.raises(ClientError) as error:
         ddb.get_resource_policy(ResourceArn=table["TableArn"])
@@ -152,12 +155,7 @@ def test_conditional_updates_lose_nothing_under_concurrency(endpoint):
     import threading
 
     ddb = _client("dynamodb", endpoint)
-    ddb.create_table(
-        TableName="kvdemo-race",
-        BillingMode="PAY_PER_REQUEST",
-        AttributeDefinitions=[{"AttributeName": "id", "AttributeType": "S"}],
-        KeySchema=[{"AttributeName": "id", "KeyType": "HASH"}],
-    )
+    _create_table(ddb, "kvdemo-race")
     ddb.put_item(TableName="kvdemo-race", Item={"id": {"S": "s"}, "version": {"N": "0"}})
     acknowledged = []
 
