@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 from types import SimpleNamespace
 
-import pytest
 
 from tools import cli
 from tools.inventory import attribute, counts, evidence_from_resources, to_obj
