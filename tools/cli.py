@@ -20,7 +20,6 @@ unless PULUMI_CONFIG_PASSPHRASE(_FILE) is set), tools in `.tools/bin`.
 from __future__ import annotations
 
 import argparse
-import json
 import subprocess
 import sys
 import threading
@@ -43,7 +42,6 @@ from tools.state import (
     LOG_DIR,
     MEASUREMENTS_FILE,
     PLATFORM,
-    STATE_DIR,
     Measurements,
     app_name,
     pulumi_env,
