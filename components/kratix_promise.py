@@ -1,7 +1,7 @@
 """The DynamoDB Promise: the `DynamoDBRequest` API and the workflow that makes tables.
 
 API: `dynamodb.kubevela-dynamodb.dev/v1alpha1` `DynamoDBRequest` (namespaced),
-spec = the shared DynamoDB contract (docs: notes in README; schema below), the
+spec = the shared DynamoDB contract (docs/kratix.md; schema below), the
 object aws-dynamodb-kratix renders.
 
 Resource configure workflow (components/kratix/pipeline/dynamodb_pipeline.py,

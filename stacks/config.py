@@ -1,6 +1,6 @@
 """Stack configuration: the only module that reads `pulumi.Config()`.
 
-Every key is documented in the README's configuration reference. A bad value
+Every key is documented in docs/configuration.md (tests/test_docs_config.py checks both ways). A bad value
 stops the program with a message that names the key, not a stack trace.
 """
 

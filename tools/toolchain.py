@@ -54,7 +54,7 @@ K3D_SHA256 = {
 PULUMI_URL = "https://get.pulumi.com/releases/sdk/pulumi-v{version}-{os}-{arch}.tar.gz"
 PULUMI_CHECKSUMS_URL = "https://get.pulumi.com/releases/sdk/pulumi-{version}-checksums.txt"
 # No public source pinning the 3.272.0 archives' sha256 could be found, so these
-# are verified against the checksum file of the same release (see README).
+# are verified against the checksum file of the same release (see docs/prerequisites.md).
 PULUMI_SHA256: dict[tuple[str, str], str] = {}
 
 _PULUMI_ARCH = {"amd64": "x64", "arm64": "arm64"}
