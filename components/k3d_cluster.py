@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 import shlex
 from dataclasses import dataclass
+from pathlib import Path
 
 import pulumi
 import pulumi_kubernetes as k8s
@@ -16,6 +17,10 @@ from pulumi_command import local
 
 from components import versions
 from components.options import child_options
+
+PROJECT_DIR = Path(__file__).resolve().parent.parent
+TOOLS_BIN = PROJECT_DIR / ".tools" / "bin"
+"""Where the CLI installs the pinned k3d (tools/toolchain.py TOOLS_BIN; a test keeps the two equal)."""
 
 _CLUSTER_NAME = re.compile(r"^[a-z0-9]([a-z0-9-]{0,30}[a-z0-9])?$")
 
@@ -50,9 +55,99 @@ class K3dClusterArgs:
             raise ValueError(f"k3s_image must carry a pinned tag, got {self.k3s_image!r}")
 
 
+    def settings(self) -> dict[str, str]:
+        """What shapes the cluster; a change of any of these needs a new cluster."""
+        return {
+            "name": self.name,
+            "k3sImage": self.k3s_image,
+            "agents": str(self.agents),
+            "apiPort": str(self.api_port),
+            "httpPort": str(self.http_port),
+        }
+
+
+def with_project_tools(command: str) -> str:
+    """`command` with the project's `.tools/bin` first on PATH.
+
+    The CLI installs the pinned k3d there when the user's is missing or another
+    version, and runs Pulumi with that PATH. A plain `pulumi destroy --stack
+    platform` (or `pulumi up`) in the user's own shell does not, and pulumi-command
+    runs every command with the engine's environment (os.Environ() plus
+    `environment`; Ref: pulumi/pulumi-command@v1.2.1
+    provider/pkg/provider/local/commandOutputs.go `run`). The directory is the
+    project's own, derived from this file and not from the shell, so the command
+    text is the same on every run of one checkout (no diff on a second `up`).
+    A `delete` runs with the text stored in the state at the last create or update
+    (commandController.go `Delete` uses `req.State`), so the path has to be in the
+    command itself.
+    """
+    return f'PATH={shlex.quote(str(TOOLS_BIN))}:"$PATH"; export PATH; {command}'
+
+
+def kubeconfig_read_command(cluster_name: str) -> str:
+    """Print the cluster's kubeconfig, and nothing else, on stdout.
+
+    k3d writes its info, debug and trace log lines to stdout, not stderr, and a
+    `LOG_LEVEL` in the user's environment raises the level (`debug` prints the
+    runtime info and "Getting kubeconfig ..." before the YAML; `trace` prints the
+    whole kubeconfig struct, keys included). `LOG_COLORS`/`LOG_TIMESTAMPS` change
+    those lines too. Ref: k3d-io/k3d@v5.9.0 cmd/root.go `initLogging` (hooks:
+    Info/Debug/Trace -> os.Stdout, Warn and worse -> os.Stderr; LOG_LEVEL is read
+    unless --verbose/--trace is given). So `k3d kubeconfig get`, which prints to
+    that same stdout, cannot be read as a kubeconfig. `k3d kubeconfig merge
+    --output FILE --overwrite` writes only the kubeconfig to FILE (a fresh file,
+    current-context `k3d-<name>`; Ref: cmd/kubeconfig/kubeconfigMerge.go,
+    pkg/client/kubeconfig.go `KubeconfigGetWrite`/`KubeconfigWriteToPath`); its
+    stdout (the path and any log lines) is discarded and the file is printed. The
+    file lives in a private temporary directory that is removed on exit.
+    """
+    cluster = shlex.quote(cluster_name)
+    return with_project_tools(
+        "dir=$(mktemp -d) || exit 1; trap 'rm -rf \"$dir\"' EXIT; "
+        f'k3d kubeconfig merge {cluster} --output "$dir/kubeconfig" --overwrite >/dev/null '
+        '&& cat "$dir/kubeconfig"'
+    )
+
+
+def settings_record_command(settings: dict[str, str]) -> str:
+    """Prints `key=value` lines: the stdout the settings guard keeps in the state."""
+    return "printf '%s\\n' " + " ".join(shlex.quote(f"{k}={v}") for k, v in settings.items())
+
+
+def settings_check_command(settings: dict[str, str]) -> str:
+    """The guard's `update`: refuse a changed setting, naming it; let anything else through.
+
+    pulumi-command runs `update` whenever any input of the guard changed, with the
+    stdout of the previous run in PULUMI_COMMAND_STDOUT (commandOutputs.go `run`,
+    AddPreviousOutputInEnv defaults to true; commandController.go `Update` keeps
+    the old outputs). The guard's inputs are only the settings and this script, so
+    it runs for a changed setting or a reworded script, and compares the recorded
+    settings with the new ones. A setting the old record does not have (one added
+    in a later version) counts as unchanged. On success it prints the new record.
+    """
+    name = shlex.quote(settings["name"])
+    pairs = " ".join(shlex.quote(f"{k}={v}") for k, v in settings.items())
+    return (
+        'old=${PULUMI_COMMAND_STDOUT-}; changed=""; '
+        f"for pair in {pairs}; do "
+        'key=${pair%%=*}; '
+        'printf "%s\\n" "$old" | grep -q "^$key=" || continue; '
+        'printf "%s\\n" "$old" | grep -qxF -- "$pair" && continue; '
+        'was=$(printf "%s\\n" "$old" | sed -n "s/^$key=//p"); '
+        'changed="$changed $key ($was -> ${pair#*=})"; '
+        "done; "
+        'if [ -n "$changed" ]; then '
+        f"echo \"k3d cluster {name}: changed settings:$changed. A cluster cannot be changed in place. "
+        "Bring everything down first (make down), then up again (make up).\" >&2; exit 1; "
+        "fi; "
+        + settings_record_command(settings)
+    )
+
+
 class K3dCluster(pulumi.ComponentResource):
     """Creates the cluster, reads its kubeconfig (a secret) and builds a provider for it."""
 
+    settings_guard: local.Command
     create_command: local.Command
     kubeconfig_command: local.Command
     kubeconfig: pulumi.Output[str]
@@ -78,10 +173,7 @@ class K3dCluster(pulumi.ComponentResource):
                 "--timeout 300s",
             ]
         )
-        # `k3d cluster list NAME` exits non-zero when NAME does not exist, so a
-        # rerun after an interrupted `pulumi up` adopts the cluster instead of failing.
-        # Ref: k3d-io/k3d@v5.9.0 cmd/cluster/clusterList.go (Fatalln on a missing cluster).
-        #
+
         # The cluster is never replaced in place. A new cluster under the same
         # name and API address would leave every object of this stack (and of the
         # approach stacks) recorded as existing while the cluster is empty: the
@@ -90,23 +182,38 @@ class K3dCluster(pulumi.ComponentResource):
         # cluster is gone (pulumi-kubernetes provider.go Delete refuses them even
         # with deleteUnreachable). So a changed name, image, agent count or port
         # fails the update with the way out, and changes nothing.
-        changed = (
-            f"echo 'k3d cluster {args.name}: its settings (name, k3s image, agents, apiPort, httpPort) "
-            "changed, and a cluster cannot be changed in place. Bring everything down first "
-            "(make down), then up again (make up).' >&2; exit 1"
+        #
+        # That check is its own command whose inputs are the settings alone: the
+        # cluster command's text also changes for reasons that are no cluster
+        # change (the tools PATH above, a new flag, quoting), and those must go
+        # through. Everything below waits for the guard, so a refused change stops
+        # before anything touches the cluster.
+        settings = args.settings()
+        self.settings_guard = local.Command(
+            f"{name}-settings",
+            local.CommandArgs(
+                create=settings_record_command(settings),
+                update=settings_check_command(settings),
+            ),
+            child,
         )
+
+        # `k3d cluster list NAME` exits non-zero when NAME does not exist, so a
+        # rerun after an interrupted `pulumi up` adopts the cluster instead of failing.
+        # Ref: k3d-io/k3d@v5.9.0 cmd/cluster/clusterList.go (Fatalln on a missing cluster).
+        # No `update`: pulumi-command then runs `create` again on a changed text
+        # (commandController.go `Update`), which finds the cluster and does nothing.
         self.create_command = local.Command(
             f"{name}-k3d",
             local.CommandArgs(
-                create=f"k3d cluster list {cluster} >/dev/null 2>&1 || {create}",
-                update=changed,
-                delete=f"k3d cluster delete {cluster}",
+                create=with_project_tools(f"k3d cluster list {cluster} >/dev/null 2>&1 || {create}"),
+                delete=with_project_tools(f"k3d cluster delete {cluster}"),
             ),
             pulumi.ResourceOptions.merge(
                 child,
                 # Only reachable by a manual `pulumi up --replace`: the name is
                 # fixed, so the old cluster must go before its replacement comes.
-                pulumi.ResourceOptions(delete_before_replace=True),
+                pulumi.ResourceOptions(delete_before_replace=True, depends_on=[self.settings_guard]),
             ),
         )
 
@@ -116,7 +223,7 @@ class K3dCluster(pulumi.ComponentResource):
         self.kubeconfig_command = local.Command(
             f"{name}-kubeconfig",
             local.CommandArgs(
-                create=f"k3d kubeconfig get {cluster}",
+                create=kubeconfig_read_command(args.name),
                 triggers=[self.create_command.id],
                 logging=local.Logging.NONE,
             ),

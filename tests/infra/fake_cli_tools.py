@@ -1,0 +1,188 @@
+"""Fakes of the `k3d` and `docker` command lines, for running the plan's shell commands for real.
+
+Only what the commands of this project touch, written from the pinned versions' behaviour:
+
+- k3d v5.9.0 logs Info/Debug/Trace lines to **stdout** and Warn/Error/Fatal to stderr; `LOG_LEVEL`
+  raises the level unless `--verbose`/`--trace` is given; `LOG_TIMESTAMPS` adds timestamps
+  (k3d-io/k3d@v5.9.0 cmd/root.go `initLogging`). `kubeconfig get` prints `---` and the YAML on the
+  same stdout; `kubeconfig merge --output FILE --overwrite` writes only the YAML to FILE and prints
+  the file's path (cmd/kubeconfig/kubeconfigGet.go, kubeconfigMerge.go). `cluster list NAME` fails
+  for a missing cluster (cmd/cluster/clusterList.go).
+- `docker build` is buildx's build; a builder with the `docker-container` driver keeps a result
+  without an output in its build cache only, `--load` (= `--output=type=docker`) puts it in the
+  engine's image store (docs.docker.com/build/drivers/). `--platform` picks the image's platform;
+  the default is the machine's.
+
+State lives in the directory named by FAKE_TOOLS_DIR: `calls` (one line per invocation),
+`clusters/<name>`, `images/<ref>` (its platform), `pushed/<ref>`, `imported/<cluster>/<ref>`.
+FAKE_DOCKER_DRIVER (`docker` or `docker-container`, default `docker`) and FAKE_NATIVE_PLATFORM
+(default linux/amd64) describe the machine.
+"""
+
+from __future__ import annotations
+
+import os
+import stat
+import sys
+from pathlib import Path
+
+KUBECONFIG = """apiVersion: v1
+clusters:
+- cluster:
+    certificate-authority-data: ZmFrZS1jYQ==
+    server: https://127.0.0.1:{port}
+  name: k3d-{name}
+contexts:
+- context:
+    cluster: k3d-{name}
+    user: admin@k3d-{name}
+  name: k3d-{name}
+current-context: k3d-{name}
+kind: Config
+preferences: {{}}
+users:
+- name: admin@k3d-{name}
+  user:
+    client-certificate-data: ZmFrZS1jZXJ0
+    client-key-data: ZmFrZS1rZXk=
+"""
+
+_LEVELS = {"panic": 0, "fatal": 1, "error": 2, "warning": 3, "warn": 3, "info": 4, "debug": 5, "trace": 6}
+
+
+def install(bin_dir: Path, *names: str) -> Path:
+    """Write executable `k3d`/`docker` wrappers into `bin_dir` that run this module."""
+    bin_dir.mkdir(parents=True, exist_ok=True)
+    for name in names:
+        path = bin_dir / name
+        path.write_text(f'#!/bin/sh\nexec {sys.executable} {Path(__file__).resolve()} {name} "$@"\n')
+        path.chmod(path.stat().st_mode | stat.S_IXUSR | stat.S_IXGRP | stat.S_IXOTH)
+    return bin_dir
+
+
+def calls(state: Path) -> list[str]:
+    path = state / "calls"
+    return path.read_text().splitlines() if path.exists() else []
+
+
+class _K3d:
+    def __init__(self, state: Path) -> None:
+        self.state = state
+        level = os.environ.get("LOG_LEVEL", "").lower()
+        self.level = _LEVELS.get(level, _LEVELS["info"])
+        self.stamp = "time=\"2026-01-01T00:00:00Z\" " if os.environ.get("LOG_TIMESTAMPS") else ""
+
+    def log(self, level: str, message: str) -> None:
+        if _LEVELS[level] > self.level:
+            return
+        stream = sys.stdout if _LEVELS[level] >= _LEVELS["info"] else sys.stderr
+        print(f"{self.stamp}{level[:4].upper()}[0000] {message}", file=stream, flush=True)
+
+    def fatal(self, message: str) -> int:
+        self.log("fatal", message)
+        return 1
+
+    def cluster_file(self, name: str) -> Path:
+        return self.state / "clusters" / name
+
+    def run(self, args: list[str]) -> int:
+        self.log("debug", "Runtime Info:\n&{Name:docker Endpoint:/var/run/docker.sock Version:27.0.0}")
+        if args[:2] == ["cluster", "list"]:
+            if len(args) > 2 and not self.cluster_file(args[2]).exists():
+                return self.fatal(f"failed to get cluster {args[2]}: No nodes found for given cluster")
+            print("NAME   SERVERS   AGENTS   LOADBALANCER", flush=True)
+            return 0
+        if args[:2] == ["cluster", "create"]:
+            name = args[2]
+            if self.cluster_file(name).exists():
+                return self.fatal(f"Failed to create cluster '{name}' because a cluster with that name already exists")
+            self.cluster_file(name).parent.mkdir(parents=True, exist_ok=True)
+            port = args[args.index("--api-port") + 1].rsplit(":", 1)[-1]
+            self.cluster_file(name).write_text(port)
+            self.log("info", f"Cluster '{name}' created successfully!")
+            return 0
+        if args[:2] == ["cluster", "delete"]:
+            name = args[2]
+            self.cluster_file(name).unlink(missing_ok=True)
+            self.log("info", f"Successfully deleted cluster {name}!")
+            return 0
+        if args[:2] in (["kubeconfig", "get"], ["kubeconfig", "merge"]):
+            name = args[2]
+            if not self.cluster_file(name).exists():
+                return self.fatal(f"failed to get cluster {name}")
+            self.log("debug", f"Getting kubeconfig for cluster '{name}'")
+            text = KUBECONFIG.format(name=name, port=self.cluster_file(name).read_text())
+            self.log("trace", f"Modified Kubeconfig: {text!r}")
+            if args[1] == "get":
+                print("---", flush=True)
+                sys.stdout.write(text)
+                return 0
+            output = Path(args[args.index("--output") + 1])
+            if "--overwrite" not in args:
+                return self.fatal("this fake only writes fresh files (--overwrite)")
+            output.write_text(text)
+            self.log("debug", f"Wrote kubeconfig to '{output}'")
+            print(output, flush=True)
+            return 0
+        if args[:2] == ["image", "import"]:
+            image, cluster = args[2], args[args.index("--cluster") + 1]
+            if not self.cluster_file(cluster).exists():
+                return self.fatal(f"failed to get cluster {cluster}")
+            if not (self.state / "images" / image.replace("/", "_")).exists():
+                return self.fatal(f"Failed to import image(s) into cluster '{cluster}': image '{image}' not found")
+            target = self.state / "imported" / cluster / image.replace("/", "_")
+            target.parent.mkdir(parents=True, exist_ok=True)
+            target.write_text((self.state / "images" / image.replace("/", "_")).read_text())
+            self.log("info", f"Successfully imported 1 image(s) into 1 cluster(s)")
+            return 0
+        return self.fatal(f"fake k3d does not know {' '.join(args)!r}")
+
+
+def _docker(state: Path, args: list[str]) -> int:
+    if args[:1] == ["build"]:
+        args = ["buildx", "build", *args[1:]]  # buildx is the default `docker build` frontend
+    if args[:2] == ["buildx", "build"]:
+        options = args[2:]
+        tag = options[options.index("--tag") + 1]
+        platform = (
+            options[options.index("--platform") + 1]
+            if "--platform" in options
+            else os.environ.get("FAKE_NATIVE_PLATFORM", "linux/amd64")
+        )
+        driver = os.environ.get("FAKE_DOCKER_DRIVER", "docker")
+        if "--load" in options or driver == "docker":
+            (state / "images").mkdir(parents=True, exist_ok=True)
+            (state / "images" / tag.replace("/", "_")).write_text(platform)
+        else:
+            print(
+                "WARNING: No output specified with docker-container driver. Build result will only remain in "
+                "the build cache. To push result image into registry use --push or to load image into docker "
+                "use --load",
+                file=sys.stderr,
+            )
+        return 0
+    if args[:1] == ["push"]:
+        image = state / "images" / args[1].replace("/", "_")
+        if not image.exists():
+            print(f"An image does not exist locally with the tag: {args[1]}", file=sys.stderr)
+            return 1
+        (state / "pushed").mkdir(parents=True, exist_ok=True)
+        (state / "pushed" / args[1].replace("/", "_")).write_text(image.read_text())
+        return 0
+    print(f"fake docker does not know {' '.join(args)!r}", file=sys.stderr)
+    return 1
+
+
+def main(argv: list[str]) -> int:
+    tool, args = argv[0], argv[1:]
+    state = Path(os.environ["FAKE_TOOLS_DIR"])
+    state.mkdir(parents=True, exist_ok=True)
+    with (state / "calls").open("a") as log:
+        log.write(" ".join([tool, *args]) + "\n")
+    if tool == "k3d":
+        return _K3d(state).run(args)
+    return _docker(state, args)
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
