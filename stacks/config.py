@@ -87,6 +87,8 @@ class PlatformConfig:
     ingress_port: int
     ingress_scheme: str
     image_registry: str
+    image_platform: str
+    """The nodes' os/arch the images are built for on an existing cluster; '' on k3d (this machine's)."""
     image_pull_secrets: tuple[str, ...]
     ack_role_arn: str
 
@@ -100,6 +102,8 @@ def _secret_names(raw: str) -> tuple[str, ...]:
 
 _ROLE_ARN = re.compile(r"^arn:aws[a-z-]*:iam::\d{12}:role/[\w+=,.@/-]+$")
 _REGISTRY = re.compile(r"^[a-z0-9.-]+(:\d+)?(/[a-z0-9._/-]+)?$")
+# One os/arch[/variant] (docker --platform); a loaded image holds one platform only.
+_PLATFORM = re.compile(r"^[a-z0-9]+/[a-z0-9_]+(/[a-z0-9]+)?$")
 
 
 def platform_config() -> PlatformConfig:
@@ -115,6 +119,18 @@ def platform_config() -> PlatformConfig:
         raise ConfigError(
             f"config {_key('imageRegistry')}: only used with clusterMode existing; k3d imports images directly"
         )
+    image_platform = _get(
+        config, "imagePlatform", "", _matching(_PLATFORM, "one platform like linux/amd64 or linux/arm64")
+    )
+    if cluster_mode == "k3d" and image_platform:
+        raise ConfigError(
+            f"config {_key('imagePlatform')}: only used with clusterMode existing; "
+            "k3d nodes run on this machine, and images are built for it"
+        )
+    if cluster_mode == "existing" and not image_platform:
+        # The nodes are not this machine: without a platform, an arm64 laptop
+        # would build images that amd64 nodes cannot run (and the other way round).
+        image_platform = "linux/amd64"
     ingress_scheme = _get(config, "ingressScheme", "http", _choice("http", "https"))
     # On k3d the ingress answers on the host port mapped to k3s's load balancer.
     if cluster_mode == "k3d":
@@ -136,6 +152,7 @@ def platform_config() -> PlatformConfig:
         ingress_port=_get(config, "ingressPort", default_port, _int),
         ingress_scheme=ingress_scheme,
         image_registry=image_registry,
+        image_platform=image_platform,
         image_pull_secrets=_get(config, "imagePullSecrets", (), _secret_names),
         ack_role_arn=_get(config, "ackRoleArn", "", _matching(_ROLE_ARN, "an IAM role ARN")),
     )

@@ -39,7 +39,7 @@ def build() -> None:
             "cluster",
             ExistingClusterArgs(name=cfg.cluster_name, kubeconfig=existing_kubeconfig(), context=kube_context()),
         )
-        image_args = SessionApiImageArgs(registry=cfg.image_registry)
+        image_args = SessionApiImageArgs(registry=cfg.image_registry, platform=cfg.image_platform)
     if cfg.ack_role_arn and cfg.dynamodb_mode != "aws":
         raise ConfigError("config ackRoleArn: only used with dynamodbMode aws (the emulator takes dummy keys)")
     on_cluster = pulumi.ResourceOptions(providers=[cluster.provider])
@@ -109,6 +109,8 @@ def build() -> None:
     pulumi.export("ackNamespace", ack.namespace_name)
     pulumi.export("sessionApiImage", image.image)
     pulumi.export("imageRegistry", cfg.image_registry)
+    # '' on k3d; the platform images for the existing cluster's nodes are built for.
+    pulumi.export("imagePlatform", cfg.image_platform)
     pulumi.export("imagePullSecrets", list(cfg.image_pull_secrets))
     pulumi.export("ingressClass", cfg.ingress_class)
     pulumi.export("ingressDomain", cfg.ingress_domain)

@@ -54,8 +54,31 @@ def test_image_is_pushed_to_the_registry(existing: PlanResult):
     image = existing.outputs["sessionApiImage"]
     assert image.startswith("111122223333.dkr.ecr.eu-west-1.amazonaws.com/kvdemo/session-api:")
     command = existing.find("command:local:Command", "session-api-image-build-push")
-    assert command.inputs["create"] == f"docker build --tag {image} app && docker push {image}"
-    assert command.inputs["triggers"] == [image]
+    # Built for the nodes (linux/amd64 unless imagePlatform says otherwise), not for this machine.
+    assert command.inputs["create"] == (
+        f"docker buildx build --load --platform linux/amd64 --tag {image} app && docker push {image}"
+    )
+    assert command.inputs["triggers"] == [image, "linux/amd64"]
+    assert existing.outputs["imagePlatform"] == "linux/amd64"
+
+
+def test_image_platform_comes_from_config(plan_stack):
+    plan = plan_stack("platform", **{**EXISTING, "imagePlatform": "linux/arm64"})
+    command = plan.find("command:local:Command", "session-api-image-build-push")
+    assert " --platform linux/arm64 " in command.inputs["create"]
+    assert plan.outputs["imagePlatform"] == "linux/arm64"
+
+
+@pytest.mark.parametrize(
+    "overrides, message",
+    [
+        ({**EXISTING, "imagePlatform": "linux/amd64,linux/arm64"}, "imagePlatform: 'linux/amd64,linux/arm64' is not one platform"),
+        ({"imagePlatform": "linux/amd64"}, "imagePlatform: only used with clusterMode existing"),
+    ],
+)
+def test_bad_image_platform_names_the_key(plan_stack, overrides, message):
+    with pytest.raises(Exception, match=f"config kubevela-dynamodb:{message}"):
+        plan_stack("platform", **overrides)
 
 
 def test_ingress_and_pull_secret_outputs(existing: PlanResult):

@@ -10,7 +10,7 @@ EXPECTED_EXPORTS = {
     "clusterName", "kubeconfig", "velaNamespace", "sharedTraits", "appsNamespace", "dynamodbMode",
     "dynamodbRegion", "dynamodbEndpoint", "tablePrefix", "engineCredentials", "appCredentialsSecret",
     "ackNamespace", "sessionApiImage", "ingressClass", "ingressDomain", "ingressHttpPort", "ingressBaseUrl",
-    "clusterMode", "imageRegistry", "imagePullSecrets", "ingressScheme", "dynamodbHostEndpoint",
+    "clusterMode", "imageRegistry", "imagePlatform", "imagePullSecrets", "ingressScheme", "dynamodbHostEndpoint",
 }
 
 
