@@ -2,7 +2,8 @@
 
 What lands in the cluster, in order (each step waits for the one before):
 namespace -> Crossplane release -> family provider (Installed+Healthy) -> DynamoDB
-provider (Installed+Healthy) -> activation policy (Table MRD active); credentials
+provider (Installed+Healthy) -> activation policy (Table MRD active) -> Table MRD
+Established (its CRD is served); credentials
 Secret + ClusterProviderConfig `default` after the family provider. `pulumi destroy`
 walks the same graph backwards, so the providers are still running when whatever
 uses them (the ProviderConfig, the tables of the Applications that depend on this
@@ -34,6 +35,7 @@ MODES = ("local", "aws")
 
 PROVIDER_API = "pkg.crossplane.io/v1"
 ACTIVATION_POLICY_API = "apiextensions.crossplane.io/v1alpha1"
+MRD_API = "apiextensions.crossplane.io/v1alpha1"
 PROVIDER_CONFIG_API = "aws.m.upbound.io/v1beta1"
 
 TABLE_MRD = "tables.dynamodb.aws.m.upbound.io"
@@ -180,7 +182,7 @@ class Crossplane(pulumi.ComponentResource):
     """Crossplane, its AWS providers and the ClusterProviderConfig the Tables use.
 
     Anything that creates Tables depends on `table_gates` (the DynamoDB provider,
-    the Table MRD activation and the ClusterProviderConfig).
+    the Table MRD activation, the served Table CRD and the ClusterProviderConfig).
     """
 
     def __init__(self, name: str, args: CrossplaneArgs, opts: pulumi.ResourceOptions | None = None) -> None:
@@ -250,6 +252,36 @@ class Crossplane(pulumi.ComponentResource):
             opts=after(self.dynamodb_provider, timeout_minutes=5),
         )
 
+        # The policy lists an MRD in `status.activated` as soon as it has set the
+        # MRD's spec.state to Active, before the MRD controller has applied the
+        # Table CRD and seen it Established (crossplane/crossplane#7822): a Table
+        # created in that window fails with "no matches for kind". The MRD's own
+        # `Established` condition turns True only once its CRD is established.
+        # Ref: crossplane/crossplane@v2.3.4
+        # internal/controller/apiextensions/activationpolicy/reconciler.go (AppendActivated
+        # right after the patch), internal/controller/apiextensions/managed/reconciler.go
+        # (PendingManaged until xcrd.IsEstablished, then EstablishedManaged),
+        # apis/apiextensions/v1alpha1/conditions.go (TypeEstablished).
+        # pulumi-kubernetes can wait on an object it does not own only through a
+        # Patch resource: `.get()` reads from the cluster without any await logic
+        # and fails at once if the object is missing (await.go `Read`,
+        # ReadFromCluster), while a Patch is a server-side apply that then goes
+        # through the same await as a create, `pulumi.com/waitFor` included
+        # (await.go `Creation`: ApplyPatchType for patch resources, then
+        # metadata.ReadyCondition). Ref: pulumi/pulumi-kubernetes provider/pkg/await/await.go.
+        # The patch carries only that annotation, on an MRD the policy has already
+        # listed (so it exists); deleting the patch only removes the annotation.
+        self.table_established = k8s.apiextensions.CustomResourcePatch(
+            f"{name}-table-established",
+            api_version=MRD_API,
+            kind="ManagedResourceDefinition",
+            metadata=k8s.meta.v1.ObjectMetaArgs(
+                name=TABLE_MRD,
+                annotations={"pulumi.com/waitFor": "condition=Established"},
+            ),
+            opts=after(self.activation_policy, timeout_minutes=5),
+        )
+
         self.credentials = k8s.core.v1.Secret(
             f"{name}-credentials",
             metadata=k8s.meta.v1.ObjectMetaArgs(name=CREDENTIALS_SECRET, namespace=self.namespace.metadata.name),
@@ -274,7 +306,12 @@ class Crossplane(pulumi.ComponentResource):
 
         self.namespace_name = args.namespace
         self.provider_config_name = args.provider_config_name
-        self.table_gates: list[pulumi.Resource] = [self.dynamodb_provider, self.activation_policy, self.provider_config]
+        self.table_gates: list[pulumi.Resource] = [
+            self.dynamodb_provider,
+            self.activation_policy,
+            self.table_established,
+            self.provider_config,
+        ]
         self.register_outputs(
             {
                 "namespace": args.namespace,

@@ -68,8 +68,8 @@ def build() -> None:
     app = SessionApplication(
         "session-api-app-xp",
         _validated("appTimeoutMinutes", lambda: platform.session_app_args(ENGINE, cfg.app_timeout_minutes)),
-        # The Table needs its definition, the DynamoDB provider, the activated Table
-        # CRD and the ProviderConfig. On destroy the same edges delete the Application
+        # The Table needs its definition, the DynamoDB provider, the activated and
+        # served (Established) Table CRD and the ProviderConfig. On destroy the same edges delete the Application
         # (and with it the Table) while the provider still runs.
         pulumi.ResourceOptions.merge(
             on_cluster, pulumi.ResourceOptions(depends_on=[definition, *crossplane.table_gates])

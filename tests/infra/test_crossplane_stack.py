@@ -21,6 +21,7 @@ NAMESPACE = "kubernetes:core/v1:Namespace"
 SECRET = "kubernetes:core/v1:Secret"
 PROVIDER = "kubernetes:pkg.crossplane.io/v1:Provider"
 MRAP = "kubernetes:apiextensions.crossplane.io/v1alpha1:ManagedResourceActivationPolicy"
+MRD_PATCH = "kubernetes:apiextensions.crossplane.io/v1alpha1:ManagedResourceDefinitionPatch"
 CPC = "kubernetes:aws.m.upbound.io/v1beta1:ClusterProviderConfig"
 DEFINITION = "kubernetes:core.oam.dev/v1beta1:ComponentDefinition"
 APPLICATION = "kubernetes:core.oam.dev/v1beta1:Application"
@@ -167,6 +168,26 @@ def test_activation_waits_for_the_table_mrd_after_the_provider_installed_it(xp: 
     assert policy.options["customTimeouts"] == {"create": "5m", "update": "5m"}
 
 
+def test_the_table_crd_must_be_served_not_only_activated(xp: PlanResult):
+    # The policy reports activation before the CRD exists (crossplane/crossplane#7822); the
+    # MRD's Established condition follows the CRD's. Waiting needs a patch: a `.get()` has
+    # no await logic.
+    wait = xp.find(MRD_PATCH, "crossplane-table-established")
+    assert wait.inputs["metadata"]["name"] == TABLE_MRD
+    assert _wait_for(wait) == ["condition=Established"]
+    assert set(wait.inputs) == {"apiVersion", "kind", "metadata"}, "annotate only; spec is the package's"
+    assert wait.depends_on(MRAP, "crossplane-activations"), "the MRD exists once the policy lists it"
+    assert wait.options["customTimeouts"] == {"create": "5m", "update": "5m"}
+
+
+def test_everything_that_makes_tables_waits_for_the_served_crd(xp: PlanResult):
+    # KubeVela renders the Table from the Application; nothing else in the stack makes one.
+    makers = [r for r in xp.registrations if r.type in (APPLICATION,) or r.type.endswith(":Table")]
+    assert [r.name for r in makers] == ["session-api-app-xp"]
+    for maker in makers:
+        assert maker.depends_on(MRD_PATCH, "crossplane-table-established"), maker.name
+
+
 # ─── Credentials and ClusterProviderConfig ──────────────────────────────────
 
 
@@ -272,6 +293,7 @@ def test_application_waits_for_everything_its_table_needs(xp: PlanResult):
     assert app.depends_on(CPC, "crossplane-provider-config")
     assert app.depends_on(PROVIDER, "crossplane-provider-dynamodb")
     assert app.depends_on(MRAP, "crossplane-activations")
+    assert app.depends_on(MRD_PATCH, "crossplane-table-established")
 
 
 def test_destroy_order_application_table_providers_crossplane(xp: PlanResult):
@@ -282,8 +304,11 @@ def test_destroy_order_application_table_providers_crossplane(xp: PlanResult):
     family = (PROVIDER, "crossplane-provider-family")
     release = (RELEASE, "crossplane")
     namespace = (NAMESPACE, "crossplane-namespace")
+    established = (MRD_PATCH, "crossplane-table-established")
+    policy = (MRAP, "crossplane-activations")
     for before, after in [
         (app, cpc), (app, dynamodb), (cpc, family), (dynamodb, family), (family, release), (release, namespace),
+        (app, established), (established, policy), (policy, dynamodb),
     ]:
         assert xp.waits_for(before, after), f"{before[1]} must be deleted before {after[1]}"
         assert not xp.waits_for(after, before), f"{after[1]} must not wait for {before[1]}"
@@ -321,7 +346,7 @@ def test_names_follow_the_platform_settings(plan_stack):
 
 def test_every_kubernetes_object_uses_the_platform_cluster(xp: PlanResult):
     k8s_objects = [r for r in xp.registrations if r.custom and r.type.startswith("kubernetes:")]
-    assert len(k8s_objects) == 9
+    assert len(k8s_objects) == 10
     for resource in k8s_objects:
         assert resource.options["provider"] == "platform-cluster", f"{resource.type} {resource.name}"
 
