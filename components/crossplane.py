@@ -268,9 +268,13 @@ class Crossplane(pulumi.ComponentResource):
         # ReadFromCluster), while a Patch is a server-side apply that then goes
         # through the same await as a create, `pulumi.com/waitFor` included
         # (await.go `Creation`: ApplyPatchType for patch resources, then
-        # metadata.ReadyCondition). Ref: pulumi/pulumi-kubernetes provider/pkg/await/await.go.
-        # The patch carries only that annotation, on an MRD the policy has already
-        # listed (so it exists); deleting the patch only removes the annotation.
+        # metadata.ReadyCondition). Ref: pulumi/pulumi-kubernetes provider/pkg/await/await.go
+        # and provider/pkg/provider/provider.go `Read` (main, after v4.32.0).
+        # The patch carries only that annotation. It comes after the policy, which
+        # lists only MRDs that exist, and goes before it on destroy (the provider that
+        # owns the MRD still runs): a server-side apply, and the field release on
+        # delete (ssa.Relinquish), would otherwise create a bare MRD, whose spec is
+        # not required by its CRD.
         self.table_established = k8s.apiextensions.CustomResourcePatch(
             f"{name}-table-established",
             api_version=MRD_API,
