@@ -181,7 +181,7 @@ class PlanMocks(pulumi_mocks.Mocks):
             return name, {**args.inputs, "outputs": outputs, "secretOutputNames": secret_names}
         if args.typ == "command:local:Command":
             create = str(args.inputs.get("create", ""))
-            state["stdout"] = FAKE_KUBECONFIG if "kubeconfig merge" in create or "kubeconfig get" in create else ""
+            state["stdout"] = FAKE_KUBECONFIG if "k3d kubeconfig merge" in create else ""
             state["stderr"] = ""
         elif args.typ == "kubernetes:helm.sh/v3:Release":
             state["status"] = {
