@@ -40,7 +40,8 @@ def state(tmp_path) -> Path:
 
 
 def sh(command: str, state: Path, tmp_path: Path, **env: str) -> subprocess.CompletedProcess:
-    environment = {"PATH": BARE_PATH, "HOME": str(tmp_path), "FAKE_TOOLS_DIR": str(state), **env}
+    # TMPDIR: the kubeconfig read's temporary directory stays under tmp_path too.
+    environment = {"PATH": BARE_PATH, "HOME": str(tmp_path), "TMPDIR": str(tmp_path), "FAKE_TOOLS_DIR": str(state), **env}
     return subprocess.run(
         ["/bin/sh", "-c", command], env=environment, cwd=tmp_path, capture_output=True, text=True, timeout=60
     )
@@ -100,7 +101,7 @@ def test_kubeconfig_stdout_is_only_the_kubeconfig_whatever_the_log_level(tools, 
     assert stdout == fake_cli_tools.KUBECONFIG.format(name=CLUSTER, port=6550).removesuffix("\n")
     config = yaml.safe_load(stdout)
     assert config["kind"] == "Config" and config["current-context"] == f"k3d-{CLUSTER}"
-    assert list(tmp_path.glob("**/kubeconfig")) == [], "the temporary kubeconfig file must be gone"
+    assert list(tmp_path.glob("tmp.*")) == [], "the temporary kubeconfig directory must be gone"
 
 
 def test_the_fake_reproduces_the_hazard_of_kubeconfig_get(tools, state, tmp_path):
