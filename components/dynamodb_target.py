@@ -203,6 +203,12 @@ class DynamoDBTarget(pulumi.ComponentResource):
                         annotations={"kubevela-dynamodb/wrapper-sha256": hashlib.sha256(wrapper).hexdigest()},
                     ),
                     spec=k8s.core.v1.PodSpecArgs(
+                        # No service-link variables: the kubelet would inject MOTO_PORT=tcp://<ip>:5000
+                        # for the `moto` Service next to this pod, and moto's server parses MOTO_PORT as
+                        # its port number at start-up (int(os.environ.get("MOTO_PORT", 5000)),
+                        # getmoto/moto@5.2.3:moto/server.py), so it would crash-loop. The pod finds
+                        # nothing through those variables anyway.
+                        enable_service_links=False,
                         containers=[
                             k8s.core.v1.ContainerArgs(
                                 name="moto",

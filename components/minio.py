@@ -24,6 +24,11 @@ _BUCKET = re.compile(r"^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$")
 # MinIO's images run as root unless told otherwise; any uid works on local-path
 # volumes (the provisioner creates their directories world-writable).
 _UID = 1000
+# SERVICE LINKS: both pods below run with enableServiceLinks false. By default the kubelet
+# injects MINIO_SERVICE_HOST, MINIO_PORT=tcp://<ip>:9000, MINIO_PORT_9000_TCP_* ... for
+# the `minio` Service in this namespace: variables in MinIO's own MINIO_* configuration
+# namespace that nothing asked for (the same kind of collision crashed the moto emulator
+# on MOTO_PORT). Both pods reach the server by its DNS name, never through those variables.
 
 
 @dataclass
@@ -112,6 +117,7 @@ class Minio(pulumi.ComponentResource):
                 template=k8s.core.v1.PodTemplateSpecArgs(
                     metadata=k8s.meta.v1.ObjectMetaArgs(labels=labels),
                     spec=k8s.core.v1.PodSpecArgs(
+                        enable_service_links=False,  # see SERVICE LINKS above
                         containers=[
                             k8s.core.v1.ContainerArgs(
                                 name="minio",
@@ -172,6 +178,7 @@ class Minio(pulumi.ComponentResource):
                 backoff_limit=6,
                 template=k8s.core.v1.PodTemplateSpecArgs(
                     spec=k8s.core.v1.PodSpecArgs(
+                        enable_service_links=False,  # see SERVICE LINKS above
                         restart_policy="OnFailure",
                         containers=[
                             k8s.core.v1.ContainerArgs(

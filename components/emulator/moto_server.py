@@ -14,13 +14,20 @@ It also serves one request at a time. DynamoDB applies a conditional write --
 check and update -- atomically per item; moto's threaded server does not lock,
 so two conditional updates of one session could interleave and one would be
 lost, which real DynamoDB cannot do. moto is CPU-bound under the GIL anyway.
+
+And it ignores a MOTO_PORT that is not a port number. moto reads MOTO_PORT as its
+port (`int(os.environ.get("MOTO_PORT", 5000))`, even when `-p` is given;
+getmoto/moto@5.2.3:moto/server.py `main`), and a kubelet with service links on
+sets MOTO_PORT=tcp://<cluster ip>:5000 for a Service named `moto`. The Deployment
+turns service links off; this keeps a pod started any other way from crash-looping.
 """
 
 from __future__ import annotations
 
+import os
 import sys
 import threading
-from typing import Callable, Iterable
+from typing import Callable, Iterable, MutableMapping
 
 from moto.core.responses import ActionResult
 from moto.dynamodb.responses import DynamoHandler
@@ -59,6 +66,23 @@ def install() -> None:
         DomainDispatcherApplication.__call__ = serialized(DomainDispatcherApplication.__call__)
 
 
+def drop_non_numeric_port(environ: MutableMapping[str, str]) -> str | None:
+    """Remove MOTO_PORT unless it is a port number; return the value removed.
+
+    moto then sets MOTO_PORT from `-p` itself (moto/server.py `main`), so URLs it
+    builds from it (settings.moto_server_port) name the real port.
+    """
+    value = environ.get("MOTO_PORT")
+    if value is None or value.strip().isdigit():
+        return None
+    del environ["MOTO_PORT"]
+    return value
+
+
 if __name__ == "__main__":
+    dropped = drop_non_numeric_port(os.environ)
+    if dropped is not None:
+        print(f"moto wrapper: ignoring MOTO_PORT={dropped!r}: not a port number (a Kubernetes service link?)",
+              file=sys.stderr, flush=True)
     install()
     main(sys.argv[1:])
