@@ -1,0 +1,195 @@
+"""Every container of ours the four stacks define, started as the kubelet starts it.
+
+The pods come from the offline plans and the CUE the platform installs (see
+workloads.py); the environment, volumes, command and probes follow the kubelet
+(see kubelet.py). Images we cannot run here -- the vendor controllers, MinIO and
+mc, Kratix's reader/work-writer -- are not started; docs/pod-tests.md lists them.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+import threading
+import urllib.request
+
+import boto3
+import pytest
+import yaml
+
+from app.session_api import table as session_table
+from pod_helpers import APPROACHES, moto_image, start_moto
+from kubelet import Remap, free_port, start_container
+from workloads import kratix_pipeline_pods, kratix_request, pod_written_by, written_pods
+
+
+def _dynamodb(port: int, region: str):
+    return boto3.client("dynamodb", endpoint_url=f"http://127.0.0.1:{port}", region_name=region,
+                        aws_access_key_id="testing", aws_secret_access_key="testing")
+
+
+# ─── Service links: the fix and the hazard ─────────────────────────────────
+
+
+def test_every_pod_the_stacks_write_runs_without_service_links(plans):
+    pods = [pod for stack in plans.values() for pod in written_pods(stack)]
+    assert {pod.origin for pod in pods} >= {"Deployment moto", "Deployment minio", "Job minio-create-bucket"}
+    linked = [pod.origin for pod in pods if pod.spec.get("enableServiceLinks", True)]
+    assert linked == [], f"pods that would get service-link variables: {linked}"
+
+
+def test_the_moto_pod_gets_the_kubelet_environment_and_answers_dynamodb(moto, plans):
+    container, port = moto
+    # enableServiceLinks false: only the API server's variables, as the kubelet always adds.
+    assert "MOTO_PORT" not in container.env
+    assert container.env["KUBERNETES_SERVICE_HOST"] == "10.43.0.1"
+    assert container.env["KUBERNETES_PORT"] == "tcp://10.43.0.1:443"
+    # The wrapper that runs is the ConfigMap's copy, mounted where the command names it.
+    assert container.argv[1].endswith("/opt/moto-wrapper/moto_server.py")
+    tables = _dynamodb(port, plans["platform"].outputs["dynamodbRegion"]).list_tables()
+    assert tables["ResponseMetadata"]["HTTPStatusCode"] == 200
+
+
+def _links_on(pod):
+    pod = copy.deepcopy(pod)
+    pod.spec["enableServiceLinks"] = True  # the Kubernetes default
+    return pod
+
+
+def test_with_service_links_moto_itself_crashes(plans, cluster, tmp_path):
+    """The hazard: moto's own server (the image's entrypoint), given the variables the
+    kubelet injects for the `moto` Service, dies before it listens."""
+    pod = _links_on(pod_written_by(plans["platform"], "Deployment", "moto"))
+    container = pod.container("moto")
+    unwrapped = {**container, "command": ["python", "-m", "moto.server"], "volumeMounts": []}
+    started = start_container(cluster=cluster, namespace=pod.namespace, pod_spec=pod.spec, container=unwrapped,
+                              image=moto_image(tmp_path / ".image-moto"), root=tmp_path,
+                              remap=Remap(ports={5000: free_port()}))
+    assert started.env["MOTO_PORT"].startswith("tcp://10.43.")
+    assert started.wait(timeout=60) != 0
+    assert "ValueError: invalid literal for int()" in started.output()
+
+
+def test_with_service_links_the_wrapper_still_boots(plans, cluster, tmp_path):
+    """Defence in depth: should links ever be on, the wrapper drops the bogus MOTO_PORT."""
+    pod = _links_on(pod_written_by(plans["platform"], "Deployment", "moto"))
+    container, port = start_moto(cluster, pod, tmp_path)
+    try:
+        assert container.env["MOTO_PORT"] == f"tcp://{cluster.service('dynamodb-emulator', 'moto')['clusterIP']}:5000"
+        container.wait_ready()
+        assert "ignoring MOTO_PORT='tcp://10.43." in container.output()
+    finally:
+        container.stop()
+
+
+# ─── The session API of each approach ──────────────────────────────────────
+
+
+@pytest.fixture(scope="module")
+def session_apis(plans, cluster, moto, session_api_pods, session_api_image, tmp_path_factory):
+    """approach -> (container or the error that stopped it, port, table client).
+
+    Started together and probed concurrently: each waits out the kubelet's probe
+    schedule (its first /ready answer comes one periodSeconds after start), and
+    waiting for three in a row would triple that.
+    """
+    platform = plans["platform"].outputs
+    dynamodb = _dynamodb(moto[1], platform["dynamodbRegion"])
+    endpoint = platform["dynamodbEndpoint"].removeprefix("http://")
+    started = {}
+    for approach in APPROACHES:
+        pod, _service = session_api_pods[approach]
+        (container,) = pod.spec["containers"]
+        # The engine (a vendor controller, not run here) would have created the table the
+        # component asks for; create the same one in the emulator pod.
+        table_name = plans[approach].outputs["tableName"]
+        if table_name not in dynamodb.list_tables()["TableNames"]:
+            dynamodb.create_table(**session_table.create_table_kwargs(table_name))
+        port = free_port()
+        started[approach] = (start_container(
+            cluster=cluster, namespace=pod.namespace, pod_spec=pod.spec, container=container,
+            image=session_api_image, root=tmp_path_factory.mktemp(f"session-api-{approach}"),
+            remap=Remap(
+                ports={8080: port},
+                # The image reads its bind address and port from HOST (default 0.0.0.0) and
+                # PORT (image ENV 8080); here they are loopback and a free port.
+                env={"HOST": "127.0.0.1", "PORT": str(port)},
+                # The trait points the SDK at the emulator's Service DNS name; here that
+                # name is the moto pod started above.
+                addresses={endpoint: f"127.0.0.1:{moto[1]}"},
+            ),
+        ), port)
+    errors: dict[str, BaseException] = {}
+
+    def ready(approach):
+        try:
+            started[approach][0].wait_ready()
+        except BaseException as error:  # reported by that approach's test
+            errors[approach] = error
+
+    threads = [threading.Thread(target=ready, args=(a,)) for a in APPROACHES]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    try:
+        yield {a: (errors.get(a, started[a][0]), started[a][1], dynamodb) for a in APPROACHES}
+    finally:
+        for container, _ in started.values():
+            container.stop()
+
+
+@pytest.mark.parametrize("approach", APPROACHES)
+def test_session_api_pod_boots_against_the_emulator(approach, plans, session_apis, session_api_pods):
+    started, port, dynamodb = session_apis[approach]
+    if isinstance(started, BaseException):
+        raise started
+    table_name = plans[approach].outputs["tableName"]
+    # The variables the pod really gets: the trait's, the Secret's, and the service links
+    # of every Service in the apps namespace (the three session APIs').
+    env = started.env
+    assert env["TABLE_NAME"] == table_name
+    assert env["AWS_ACCESS_KEY_ID"] == "testing"
+    assert env["AWS_ENDPOINT_URL_DYNAMODB"].startswith("http://127.0.0.1:")
+    for _, other in session_api_pods.values():
+        link = other["metadata"]["name"].upper().replace("-", "_")
+        assert env[f"{link}_PORT"].startswith("tcp://10.43.")
+        assert env[f"{link}_SERVICE_PORT_PORT_8080"] == "8080"
+
+    base = f"http://127.0.0.1:{port}"
+    request = urllib.request.Request(f"{base}/sessions", data=json.dumps({"userId": "pod-test"}).encode(),
+                                     headers={"Content-Type": "application/json"}, method="POST")
+    with urllib.request.urlopen(request, timeout=10) as answer:
+        created = json.load(answer)
+    with urllib.request.urlopen(f"{base}/sessions/{created['sessionId']}", timeout=10) as answer:
+        assert json.load(answer)["userId"] == "pod-test"
+    item = dynamodb.get_item(TableName=table_name, Key={"sessionId": {"S": created["sessionId"]}})
+    assert item["Item"]["userId"] == {"S": "pod-test"}
+
+
+# ─── The Kratix pipeline ───────────────────────────────────────────────────
+
+
+def test_kratix_configure_pipeline_runs_in_its_pod(plans, cue, cluster, pipeline_image, tmp_path):
+    request = kratix_request(plans["kratix"], cue)
+    create, _status = kratix_pipeline_pods(plans["kratix"], request)
+    # What Kratix's reader container (its own image) writes before the pipeline runs.
+    (tmp_path / ".volumes" / "shared-input").mkdir(parents=True)
+    (tmp_path / ".volumes" / "shared-input" / "object.yaml").write_text(yaml.safe_dump(request))
+    for container in create.spec["initContainers"]:
+        started = start_container(
+            cluster=cluster, namespace=create.namespace, pod_spec=create.spec, container=container,
+            image=pipeline_image, root=tmp_path, extra_env=create.extra_env,
+            # The program reads /kratix from KRATIX_DIR (its default is /kratix).
+            remap=Remap(env={"KRATIX_DIR": str(tmp_path / "kratix")}),
+        )
+        assert started.env["SESSION_API_KRATIX_PORT"].startswith("tcp://10.43.")  # links are on for Kratix's pods
+        assert started.env["KRATIX_PIPELINE_NAME"] == "create-table"
+        assert started.wait(timeout=60) == 0, started.describe()
+    table = yaml.safe_load((tmp_path / "kratix" / "output" / "table.yaml").read_text())
+    assert table["kind"] == "Table"
+    assert table["metadata"] == {**table["metadata"], "name": request["metadata"]["name"],
+                                 "namespace": request["metadata"]["namespace"]}
+    assert table["spec"]["tableName"] == plans["kratix"].outputs["tableName"]
+    status = yaml.safe_load((tmp_path / "kratix" / "metadata" / "status.yaml").read_text())
+    assert status["tableStatus"] == "REQUESTED"
