@@ -20,7 +20,9 @@ import yaml
 from app.session_api import table as session_table
 from pod_helpers import APPROACHES, moto_image, start_moto
 from kubelet import Remap, free_port, start_container
-from workloads import kratix_pipeline_pods, kratix_request, pod_written_by, written_pods
+from apiserver import ApiServer
+from workloads import (SERVICE_ACCOUNT_MOUNT, kratix_pipeline_pods, kratix_request, pod_written_by,
+                       with_service_account, written_pods)
 
 
 def _dynamodb(port: int, region: str):
@@ -170,26 +172,87 @@ def test_session_api_pod_boots_against_the_emulator(approach, plans, session_api
 # ─── The Kratix pipeline ───────────────────────────────────────────────────
 
 
-def test_kratix_configure_pipeline_runs_in_its_pod(plans, cue, cluster, pipeline_image, tmp_path):
+@pytest.fixture
+def kratix(plans, cue, cluster, tmp_path):
+    """The request the kratix Application makes, its two pipeline pods (with their
+    ServiceAccount token), and an API server standing in for the cluster's."""
     request = kratix_request(plans["kratix"], cue)
-    create, _status = kratix_pipeline_pods(plans["kratix"], request)
-    # What Kratix's reader container (its own image) writes before the pipeline runs.
-    (tmp_path / ".volumes" / "shared-input").mkdir(parents=True)
-    (tmp_path / ".volumes" / "shared-input" / "object.yaml").write_text(yaml.safe_dump(request))
-    for container in create.spec["initContainers"]:
+    api = ApiServer(tmp_path / "apiserver", token="pipeline-token")
+    pods = [with_service_account(pod, cluster, api.token, api.ca_pem)
+            for pod in kratix_pipeline_pods(plans["kratix"], request)]
+    try:
+        yield request, pods, api
+    finally:
+        api.close()
+
+
+def run_pipeline_pod(pod, cluster, image, root, api) -> list:
+    """Kratix's reader, then each Pipeline container in order, as init containers run."""
+    # What the reader (Kratix's own image) writes: the request, read from the API.
+    request = yaml.safe_load((root.parent / "request.yaml").read_text())
+    (root / ".volumes" / "shared-input").mkdir(parents=True)
+    (root / ".volumes" / "shared-input" / "object.yaml").write_text(yaml.safe_dump(request))
+    runs = []
+    for container in pod.spec["initContainers"]:
         started = start_container(
-            cluster=cluster, namespace=create.namespace, pod_spec=create.spec, container=container,
-            image=pipeline_image, root=tmp_path, extra_env=create.extra_env,
-            # The program reads /kratix from KRATIX_DIR (its default is /kratix).
-            remap=Remap(env={"KRATIX_DIR": str(tmp_path / "kratix")}),
+            cluster=cluster, namespace=pod.namespace, pod_spec=pod.spec, container=container, image=image,
+            root=root, extra_env=pod.extra_env,
+            remap=Remap(env={
+                # The program reads /kratix from KRATIX_DIR (default /kratix) and the token
+                # from SERVICE_ACCOUNT_DIR (default the kubelet's mount path).
+                "KRATIX_DIR": str(root / "kratix"),
+                "SERVICE_ACCOUNT_DIR": str(root / SERVICE_ACCOUNT_MOUNT.lstrip("/")),
+                # The API server's Service address is the stand-in on loopback.
+                "KUBERNETES_SERVICE_HOST": "127.0.0.1",
+                "KUBERNETES_SERVICE_PORT": str(api.port),
+            }),
         )
-        assert started.env["SESSION_API_KRATIX_PORT"].startswith("tcp://10.43.")  # links are on for Kratix's pods
-        assert started.env["KRATIX_PIPELINE_NAME"] == "create-table"
-        assert started.wait(timeout=60) == 0, started.describe()
-    table = yaml.safe_load((tmp_path / "kratix" / "output" / "table.yaml").read_text())
-    assert table["kind"] == "Table"
-    assert table["metadata"] == {**table["metadata"], "name": request["metadata"]["name"],
-                                 "namespace": request["metadata"]["namespace"]}
-    assert table["spec"]["tableName"] == plans["kratix"].outputs["tableName"]
-    status = yaml.safe_load((tmp_path / "kratix" / "metadata" / "status.yaml").read_text())
-    assert status["tableStatus"] == "REQUESTED"
+        started.wait(timeout=60)
+        runs.append(started)
+        if started.process.returncode != 0:  # an init container that fails stops the pod
+            break
+    return runs
+
+
+def test_kratix_pipelines_run_in_their_pods(plans, kratix, cluster, pipeline_image, tmp_path):
+    request, (create, status), api = kratix
+    (tmp_path / "request.yaml").write_text(yaml.safe_dump(request))
+    assert request["metadata"] == {"name": "sessions-table-kratix", "namespace": "session-apps"}
+
+    (run,) = run_pipeline_pod(create, cluster, pipeline_image, tmp_path / "create-table", api)
+    assert run.process.returncode == 0, run.describe()
+    assert run.env["KRATIX_PIPELINE_NAME"] == "create-table"
+    assert run.env["SESSION_API_KRATIX_PORT"].startswith("tcp://10.43.")  # Kratix's pods get service links
+    out = tmp_path / "create-table" / "kratix"
+    table = yaml.safe_load((out / "output" / "table.yaml").read_text())
+    assert table["kind"] == "Table" and table["spec"]["tableName"] == plans["kratix"].outputs["tableName"]
+    assert yaml.safe_load((out / "metadata" / "status.yaml").read_text())["tableStatus"] == "REQUESTED"
+
+    # table-status before Flux applied the Table: PENDING, and Kratix is asked to retry.
+    (run,) = run_pipeline_pod(status, cluster, pipeline_image, tmp_path / "status-1", api)
+    assert run.process.returncode == 0, run.describe()
+    path = "/apis/dynamodb.services.k8s.aws/v1alpha1/namespaces/session-apps/tables/sessions-table-kratix"
+    assert api.requests == [(path, "Bearer pipeline-token")]
+    metadata = tmp_path / "status-1" / "kratix" / "metadata"
+    assert yaml.safe_load((metadata / "status.yaml").read_text())["tableStatus"] == "PENDING"
+    assert yaml.safe_load((metadata / "workflow-control.yaml").read_text()) == {"retryAfter": "15s"}
+
+    # Once ACK reports the table ACTIVE, the workflow completes.
+    arn = f"arn:aws:dynamodb:us-east-1:000000000000:table/{table['spec']['tableName']}"
+    api.objects[path] = {**table, "status": {"tableStatus": "ACTIVE", "ackResourceMetadata": {"arn": arn}}}
+    (run,) = run_pipeline_pod(status, cluster, pipeline_image, tmp_path / "status-2", api)
+    assert run.process.returncode == 0, run.describe()
+    metadata = tmp_path / "status-2" / "kratix" / "metadata"
+    assert yaml.safe_load((metadata / "status.yaml").read_text())["tableArn"] == arn
+    assert not (metadata / "workflow-control.yaml").exists()
+
+
+def test_kratix_status_step_explains_an_api_refusal(kratix, cluster, pipeline_image, tmp_path):
+    request, (_create, status), api = kratix
+    (tmp_path / "request.yaml").write_text(yaml.safe_dump(request))
+    api.token = "another-token"  # the pod's token is refused
+    (run,) = run_pipeline_pod(status, cluster, pipeline_image, tmp_path / "status", api)
+    assert run.process.returncode == 1
+    assert "cannot read the Table: GET https://127.0.0.1:" in run.output()
+    assert "HTTP 401 Unauthorized" in run.output()
+    assert "Traceback" not in run.output()

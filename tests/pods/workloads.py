@@ -241,3 +241,26 @@ def kratix_pipeline_pods(kratix_plan: PlanResult, request: dict) -> list[Pod]:
         pods.append(Pod(origin=f"Kratix pipeline {pipeline['metadata']['name']}",
                         namespace=request["metadata"]["namespace"], spec=pod_spec, extra_env=env))
     return pods
+
+
+# ─── ServiceAccount token ───────────────────────────────────────────────────
+
+SERVICE_ACCOUNT_MOUNT = "/var/run/secrets/kubernetes.io/serviceaccount"
+"""Ref: kubernetes/kubernetes plugin/pkg/admission/serviceaccount/admission.go
+DefaultAPITokenMountPath; the plugin adds a `kube-api-access-<suffix>` projected volume
+(token, ca.crt, namespace) there to every container unless automounting is off."""
+
+
+def with_service_account(pod: Pod, cluster, token: str, ca_pem: str) -> Pod:
+    """The pod as the ServiceAccount admission plugin leaves it: the token volume mounted
+    read-only in every container (here a Secret volume with the same three files)."""
+    if pod.spec.get("automountServiceAccountToken") is False:
+        return pod
+    secret = f"kube-api-access-{pod.namespace}"
+    cluster.secrets[(pod.namespace, secret)] = {"token": token, "ca.crt": ca_pem, "namespace": pod.namespace}
+    spec = copy.deepcopy(pod.spec)
+    spec["volumes"] = [*spec.get("volumes", []), {"name": "kube-api-access", "secret": {"secretName": secret}}]
+    for container in [*spec.get("initContainers", []), *spec.get("containers", [])]:
+        container["volumeMounts"] = [*container.get("volumeMounts", []),
+                                     {"name": "kube-api-access", "mountPath": SERVICE_ACCOUNT_MOUNT, "readOnly": True}]
+    return Pod(origin=pod.origin, namespace=pod.namespace, spec=spec, extra_env=dict(pod.extra_env))

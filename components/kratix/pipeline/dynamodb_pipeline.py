@@ -46,10 +46,16 @@ RETRY_AFTER = "15s"
 """How soon a request whose table is not ACTIVE yet is checked again."""
 
 SERVICE_ACCOUNT_DIR = Path("/var/run/secrets/kubernetes.io/serviceaccount")
+"""Where the kubelet mounts the pod's ServiceAccount token and the cluster CA. The
+variable SERVICE_ACCOUNT_DIR overrides it, for running the step outside a pod."""
 
 
 class RequestError(ValueError):
     """The request cannot be turned into a table (the message says which field)."""
+
+
+class ApiError(RuntimeError):
+    """The Kubernetes API could not be asked (the message says what was missing or failed)."""
 
 
 # ─── configure: request -> ACK Table ───────────────────────────────────────
@@ -255,13 +261,19 @@ def table_status(input_dir: Path, metadata_dir: Path, fetch: Fetch) -> bool:
 
 def in_cluster_fetch(namespace: str, name: str) -> dict | None:
     """GET the Table with the pipeline's ServiceAccount (the Promise grants get on tables)."""
-    host = os.environ["KUBERNETES_SERVICE_HOST"]
+    host = os.environ.get("KUBERNETES_SERVICE_HOST")
+    if not host:
+        raise ApiError("KUBERNETES_SERVICE_HOST is not set (the kubelet sets it in every pod)")
     port = os.environ.get("KUBERNETES_SERVICE_PORT", "443")
     if ":" in host:
         host = f"[{host}]"
     url = f"https://{host}:{port}" + ACK_TABLES_PATH.format(namespace=namespace, name=name)
-    token = (SERVICE_ACCOUNT_DIR / "token").read_text().strip()
-    context = ssl.create_default_context(cafile=str(SERVICE_ACCOUNT_DIR / "ca.crt"))
+    account = Path(os.environ.get("SERVICE_ACCOUNT_DIR") or SERVICE_ACCOUNT_DIR)
+    try:
+        token = (account / "token").read_text().strip()
+        context = ssl.create_default_context(cafile=str(account / "ca.crt"))
+    except OSError as error:
+        raise ApiError(f"no ServiceAccount credentials in {account}: {error}") from None
     request = urllib.request.Request(url, headers={"Authorization": f"Bearer {token}", "Accept": "application/json"})
     try:
         with urllib.request.urlopen(request, context=context, timeout=10) as response:
@@ -269,7 +281,9 @@ def in_cluster_fetch(namespace: str, name: str) -> dict | None:
     except urllib.error.HTTPError as error:
         if error.code == 404:
             return None
-        raise
+        raise ApiError(f"GET {url}: HTTP {error.code} {error.reason}") from None
+    except OSError as error:  # refused, unreachable, TLS
+        raise ApiError(f"GET {url}: {error}") from None
 
 
 def _write_status(metadata_dir: Path, status: dict) -> None:
@@ -292,7 +306,11 @@ def main(argv: list[str], fetch: Fetch = in_cluster_fetch) -> int:
             table = configure(root / "input", root / "output", root / "metadata")
             print(f"wrote Table {table['metadata']['namespace']}/{table['metadata']['name']}")
         else:
-            active = table_status(root / "input", root / "metadata", fetch)
+            try:
+                active = table_status(root / "input", root / "metadata", fetch)
+            except ApiError as error:
+                print(f"cannot read the Table: {error}", file=sys.stderr)
+                return 1
             print("table is ACTIVE" if active else f"table not ACTIVE yet; retry in {RETRY_AFTER}")
     except RequestError as error:
         print(f"invalid request: {error}", file=sys.stderr)
