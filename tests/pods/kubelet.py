@@ -61,7 +61,7 @@ from pathlib import Path
 from typing import Callable, Iterable, Mapping
 
 # k3s gives Services addresses from 10.43.0.0/16 and the `kubernetes` Service the
-# first one (k3s server flag --service-cidr, default 10.43.0.0/16). The API server
+# first one (k3s server flag --service-cidr, default 10.43.0.0/16, docs.k3s.io cli/server). The API server
 # Service has one port, `https` 443 (kube-apiserver's default Service).
 SERVICE_NETWORK = "10.43"
 KUBERNETES_SERVICE = {"name": "kubernetes", "namespace": "default",
@@ -422,10 +422,15 @@ class Container:
             self.stop()
             raise AssertionError(f"did not finish within {timeout} s: {self.describe()}") from None
 
-    def stop(self) -> None:
-        """SIGTERM to the container's process group (the kubelet's stop signal), SIGKILL after 10 s."""
+    def terminate(self) -> None:
+        """Send the kubelet's stop signal (SIGTERM) to the container's process group; `stop` waits."""
         if self.process.poll() is None:
             os.killpg(self.process.pid, signal.SIGTERM)
+
+    def stop(self) -> None:
+        """SIGTERM to the container's process group, SIGKILL after 10 s (the kubelet waits 30 s)."""
+        if self.process.poll() is None:
+            self.terminate()
             try:
                 self.process.wait(timeout=10)
             except subprocess.TimeoutExpired:

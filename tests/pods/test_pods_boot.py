@@ -3,7 +3,7 @@
 The pods come from the offline plans and the CUE the platform installs (see
 workloads.py); the environment, volumes, command and probes follow the kubelet
 (see kubelet.py). Images we cannot run here -- the vendor controllers, MinIO and
-mc, Kratix's reader/work-writer -- are not started; docs/pod-tests.md lists them.
+mc, Kratix's reader/work-writer -- are not started; docs/testing.md lists them.
 """
 
 from __future__ import annotations
@@ -17,10 +17,10 @@ import boto3
 import pytest
 import yaml
 
-from app.session_api import table as session_table
-from pod_helpers import APPROACHES, moto_image, start_moto
-from kubelet import Remap, free_port, start_container
 from apiserver import ApiServer
+from app.session_api import table as session_table
+from kubelet import Remap, free_port, start_container
+from pod_helpers import APPROACHES, moto_image, start_moto
 from workloads import (SERVICE_ACCOUNT_MOUNT, kratix_pipeline_pods, kratix_request, pod_written_by,
                        with_service_account, written_pods)
 
@@ -137,6 +137,8 @@ def session_apis(plans, cluster, moto, session_api_pods, session_api_image, tmp_
     try:
         yield {a: (errors.get(a, started[a][0]), started[a][1], dynamodb) for a in APPROACHES}
     finally:
+        for container, _ in started.values():
+            container.terminate()  # all at once: each takes a moment to shut down
         for container, _ in started.values():
             container.stop()
 
