@@ -138,6 +138,9 @@ class DynamoDBTarget(pulumi.ComponentResource):
     """In-cluster URL of the emulator; empty in `aws` mode (the SDK default endpoints apply)."""
     engine_credentials_ini: pulumi.Output[str]
     app_credentials_secret: k8s.core.v1.Secret
+    emulator_service_ref: dict[str, str]
+    """Namespace, name and port name of the emulator's Service (local mode; empty in `aws`
+    mode): tools outside the cluster reach it there through the API server's service proxy."""
 
     def __init__(self, name: str, args: DynamoDBTargetArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__("kubevela-dynamodb:dynamodb:DynamoDBTarget", name, None, opts)
@@ -152,6 +155,7 @@ class DynamoDBTarget(pulumi.ComponentResource):
             engine_secret = app_secret = pulumi.Output.secret(LOCAL_DUMMY_KEY)
         else:
             self.endpoint = ""
+            self.emulator_service_ref = {}
             engine_key, engine_secret, app_key, app_secret = self._create_identities(name, args, child)
 
         self.engine_credentials_ini = credentials_ini(engine_key, engine_secret)
@@ -167,6 +171,7 @@ class DynamoDBTarget(pulumi.ComponentResource):
                 "region": self.region,
                 "endpoint": self.endpoint,
                 "appCredentialsSecret": APP_CREDENTIALS_SECRET,
+                "emulatorService": self.emulator_service_ref,
             }
         )
 
@@ -252,6 +257,7 @@ class DynamoDBTarget(pulumi.ComponentResource):
             opts=in_namespace,
         )
         self.endpoint = f"http://moto.{args.emulator_namespace}.svc.cluster.local:{EMULATOR_PORT}"
+        self.emulator_service_ref = {"namespace": args.emulator_namespace, "name": "moto", "port": "api"}
         if args.emulator_ingress_host:
             # moto routes by the request's signature, not its Host, so a plain
             # host-based route works for every service it emulates.

@@ -20,7 +20,7 @@ class ExistingClusterArgs:
     """A stable name for the cluster; a changed name replaces every object on it."""
     kubeconfig: pulumi.Input[str]
     """Kubeconfig content (a secret)."""
-    context: str | None = None
+    context: pulumi.Input[str] | None = None
     """Context in the kubeconfig; its current context when unset."""
 
     def __post_init__(self) -> None:

@@ -65,6 +65,8 @@ def build() -> None:
     pulumi.export("applicationNamespace", platform.apps_namespace)
     pulumi.export("tableName", table_name)
     pulumi.export("apiUrl", platform.app_url(ENGINE))
+    # The same API reached through the Kubernetes API server (`smoke` on a cluster without DNS for the ingress).
+    pulumi.export("apiService", platform.api_service(ENGINE))
     pulumi.export("componentDefinition", definition.definition_name)
     pulumi.export("kroNamespace", kro.namespace_name)
     pulumi.export("resourceGraphDefinition", kro.rgd_name)

@@ -17,13 +17,24 @@ from components.k3d_cluster import K3dCluster, K3dClusterArgs
 from components.kubevela import KubeVela, KubeVelaArgs
 from components.session_api_image import SessionApiImage, SessionApiImageArgs
 from components.vela_definitions import SharedTraits, SharedTraitsArgs
-from stacks.config import ConfigError, _validated, existing_kubeconfig, kube_context, platform_config
+from stacks.config import (
+    ConfigError,
+    _validated,
+    existing_kubeconfig,
+    kube_context,
+    platform_config,
+    resolved_kube_context,
+)
 
 
 def build() -> None:
     cfg = platform_config()
 
     if cfg.cluster_mode == "k3d":
+        if kube_context():
+            raise ConfigError(
+                "config kubeContext: only used with clusterMode existing; k3d writes its own kubeconfig"
+            )
         cluster = K3dCluster(
             "cluster",
             _validated(
@@ -34,10 +45,15 @@ def build() -> None:
             ),
         )
         image_args = SessionApiImageArgs(cluster_name=cfg.cluster_name, cluster_id=cluster.create_command.id)
+        # k3d's kubeconfig has the one context `k3d-<name>`, its current one.
+        context = resolved_kube_context(cluster.kubeconfig, None)
     else:
+        kubeconfig = existing_kubeconfig()
+        # Resolved once, here: the approach stacks and the CLI use this very context by
+        # name, never whatever the kubeconfig's current context happens to be.
+        context = resolved_kube_context(kubeconfig, kube_context())
         cluster = ExistingCluster(
-            "cluster",
-            ExistingClusterArgs(name=cfg.cluster_name, kubeconfig=existing_kubeconfig(), context=kube_context()),
+            "cluster", ExistingClusterArgs(name=cfg.cluster_name, kubeconfig=kubeconfig, context=context)
         )
         image_args = SessionApiImageArgs(registry=cfg.image_registry, platform=cfg.image_platform)
     if cfg.ack_role_arn and cfg.dynamodb_mode != "aws":
@@ -92,6 +108,7 @@ def build() -> None:
     pulumi.export("clusterMode", cfg.cluster_mode)
     pulumi.export("clusterName", cfg.cluster_name)
     pulumi.export("kubeconfig", cluster.kubeconfig)
+    pulumi.export("kubeContext", context)
     pulumi.export("velaNamespace", kubevela.namespace)
     pulumi.export("sharedTraits", sorted(traits.definitions))
     pulumi.export("appsNamespace", apps_namespace.metadata.name)
@@ -103,6 +120,9 @@ def build() -> None:
         host_endpoint = f"http://dynamodb.{cfg.ingress_domain}" + ("" if cfg.ingress_port == 80 else f":{cfg.ingress_port}")
     # Where tools on the user's machine reach the emulator ('' when they cannot or need not).
     pulumi.export("dynamodbHostEndpoint", host_endpoint)
+    # Where they reach it through the Kubernetes API server instead (its service proxy):
+    # on a cluster whose ingress the program does not control, the only way in.
+    pulumi.export("dynamodbEmulatorService", target.emulator_service_ref)
     pulumi.export("tablePrefix", target.table_prefix)
     pulumi.export("engineCredentials", target.engine_credentials_ini)
     pulumi.export("appCredentialsSecret", target.app_credentials_secret.metadata.name)

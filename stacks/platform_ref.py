@@ -7,7 +7,7 @@ from dataclasses import dataclass
 import pulumi
 import pulumi_kubernetes as k8s
 
-from components.session_app import SessionApplicationArgs
+from components.session_app import API_PORT, SessionApplicationArgs, api_component_name
 from stacks.config import ConfigError, platform_stack_name
 
 
@@ -16,6 +16,8 @@ class Platform:
     stack_name: str
     cluster_name: pulumi.Output[str]
     kubeconfig: pulumi.Output[str]
+    kube_context: pulumi.Output[str]
+    """The kubeconfig context the platform used; every provider here uses it too."""
     provider: k8s.Provider
     vela_namespace: pulumi.Output[str]
     apps_namespace: pulumi.Output[str]
@@ -60,6 +62,10 @@ class Platform:
         """Ingress host of an approach's session API: `session-api-<engine>.<ingressDomain>`."""
         return pulumi.Output.concat(f"session-api-{engine}.", self.ingress_domain)
 
+    def api_service(self, engine: str) -> dict[str, pulumi.Input]:
+        """The Service of an approach's session API (webservice names it after the component)."""
+        return {"namespace": self.apps_namespace, "name": api_component_name(engine), "port": API_PORT}
+
     def app_url(self, engine: str) -> pulumi.Output[str]:
         """Where that API answers; the port is left out when it is the scheme's default."""
 
@@ -89,10 +95,16 @@ def read_platform() -> Platform:
 
     kubeconfig = pulumi.Output.secret(output("kubeconfig"))
     cluster_name = output("clusterName")
+    kube_context = output("kubeContext")
     provider = k8s.Provider(
         "platform-cluster",
         k8s.ProviderArgs(
             kubeconfig=kubeconfig,
+            # Not the kubeconfig's current context: the one the platform was deployed with.
+            # Ref: pulumi/pulumi-kubernetes@94977969d:provider/pkg/provider/provider.go (Configure:
+            # `context` becomes clientcmd's CurrentContext override; DiffConfig: with
+            # clusterIdentifier unchanged, a changed context is an update, not a replacement).
+            context=kube_context,
             cluster_identifier=cluster_name,
             delete_unreachable=True,
         ),
@@ -101,6 +113,7 @@ def read_platform() -> Platform:
         stack_name=stack_name,
         cluster_name=cluster_name,
         kubeconfig=kubeconfig,
+        kube_context=kube_context,
         provider=provider,
         vela_namespace=output("velaNamespace"),
         apps_namespace=output("appsNamespace"),

@@ -48,7 +48,7 @@ def test_the_three_applications_differ_only_in_engine_names(plan_stack):
 
 EXISTING = {
     "clusterMode": "existing",
-    "kubeconfig": "apiVersion: v1\nkind: Config\n",
+    "kubeconfig": "apiVersion: v1\nkind: Config\ncurrent-context: demo\ncontexts: [{name: demo, context: {}}]\n",
     "imageRegistry": "registry.example.com/kvdemo",
     "imagePullSecrets": ["pull"],
     "ingressDomain": "demo.example.com",

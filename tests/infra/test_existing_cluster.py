@@ -6,7 +6,19 @@ import pytest
 
 from tools.mock_harness import PlanResult
 
-KUBECONFIG = "apiVersion: v1\nkind: Config\nclusters: []\ncontexts: []\nusers:\n- name: eks\n  user: {token: very-secret}\n"
+KUBECONFIG = """apiVersion: v1
+kind: Config
+current-context: laptop
+clusters:
+- {name: eks, cluster: {server: 'https://eks.example.com'}}
+- {name: laptop, cluster: {server: 'https://127.0.0.1:6443'}}
+contexts:
+- {name: laptop, context: {cluster: laptop, user: eks}}
+- {name: 'arn:aws:eks:eu-west-1:111122223333:cluster/demo', context: {cluster: eks, user: eks}}
+users:
+- name: eks
+  user: {token: very-secret}
+"""
 EXISTING = {
     "clusterMode": "existing",
     "clusterName": "eks-demo",
@@ -41,6 +53,18 @@ def test_provider_uses_the_kubeconfig_secret_and_context(existing: PlanResult):
     assert provider.inputs["clusterIdentifier"] == "eks-demo"
     assert "very-secret" not in json.dumps(existing.to_json())
     assert "kubeconfig" in existing.secret_outputs
+
+
+def test_context_is_exported_in_the_clear(existing: PlanResult):
+    assert existing.outputs["kubeContext"] == EXISTING["kubeContext"]
+    assert "kubeContext" not in existing.secret_outputs, "a context name is not a secret"
+
+
+def test_without_kube_context_the_current_context_is_named(plan_stack):
+    config = {k: v for k, v in EXISTING.items() if k != "kubeContext"}
+    plan = plan_stack("platform", **config)
+    assert plan.find("pulumi:providers:kubernetes", "cluster-provider").inputs["context"] == "laptop"
+    assert plan.outputs["kubeContext"] == "laptop"
 
 
 def test_kubeconfig_may_be_a_file_path(plan_stack, tmp_path):
@@ -98,6 +122,8 @@ def test_ingress_and_pull_secret_outputs(existing: PlanResult):
         ({"kubeconfig": "/no/such/kubeconfig"}, "no file at '/no/such/kubeconfig'"),
         ({"clusterMode": "kind"}, "config kubevela-dynamodb:clusterMode: expected one of k3d, existing"),
         ({"imagePullSecrets": "ecr-pull"}, "config kubevela-dynamodb:imagePullSecrets"),
+        ({"kubeContext": "eks-prod"}, "config kubevela-dynamodb:kubeContext: context 'eks-prod' is not in the kubeconfig; "
+         "its contexts: \\['laptop', 'arn:aws:eks"),
     ],
 )
 def test_bad_existing_config_names_the_key(plan_stack, overrides, message):
@@ -109,6 +135,11 @@ def test_kubeconfig_is_required(plan_stack):
     config = {k: v for k, v in EXISTING.items() if k != "kubeconfig"}
     with pytest.raises(Exception, match="config kubevela-dynamodb:kubeconfig: required with clusterMode existing"):
         plan_stack("platform", **config)
+
+
+def test_kube_context_is_rejected_on_k3d(plan_stack):
+    with pytest.raises(Exception, match="kubeContext: only used with clusterMode existing"):
+        plan_stack("platform", kubeContext="k3d-other")
 
 
 def test_registry_is_rejected_on_k3d(plan_stack):

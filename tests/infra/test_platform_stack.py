@@ -11,6 +11,7 @@ EXPECTED_EXPORTS = {
     "dynamodbRegion", "dynamodbEndpoint", "tablePrefix", "engineCredentials", "appCredentialsSecret",
     "ackNamespace", "sessionApiImage", "ingressClass", "ingressDomain", "ingressHttpPort", "ingressBaseUrl",
     "clusterMode", "imageRegistry", "imagePlatform", "imagePullSecrets", "ingressScheme", "dynamodbHostEndpoint",
+    "kubeContext", "dynamodbEmulatorService",
 }
 
 
@@ -19,6 +20,8 @@ def test_exports(platform: PlanResult):
     assert platform.secret_outputs == ["engineCredentials", "kubeconfig"]
     assert platform.outputs["appsNamespace"] == "session-apps"
     assert platform.outputs["velaNamespace"] == "vela-system"
+    assert platform.outputs["kubeContext"] == "offline", "k3d's kubeconfig: its one (current) context"
+    assert platform.outputs["dynamodbEmulatorService"] == {"namespace": "dynamodb-emulator", "name": "moto", "port": "api"}
 
 
 def test_every_kubernetes_object_uses_the_cluster_provider(platform: PlanResult):
