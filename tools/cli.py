@@ -68,7 +68,8 @@ class Context:
         self.ensure_tools: Callable[[], None] = self._ensure_tools
         self._ops: StackOps | None = None
         self.ops_factory: Callable[[], StackOps] = self._automation_ops
-        self.target_factory: Callable[[dict[str, Any]], Target] = target_from_outputs
+        self.target_factory: Callable[[dict[str, Any]], Target] = lambda outputs: target_from_outputs(outputs, self.kube)
+        self._kube = None
 
     def say(self, text: str) -> None:
         self.out.write(text + "\n")
@@ -107,6 +108,26 @@ class Context:
             raise CliError(f"stack {stack!r} does not exist: bring it up first (`{command}`)")
         return self.ops.outputs(stack)
 
+    def kube(self):
+        """A client for the platform's cluster, with the kubeconfig and context the stacks use (one per command)."""
+        from tools.kube import KubeClient, KubeError
+
+        if self._kube is None:
+            platform = self.outputs(PLATFORM)
+            if not platform.get("kubeconfig"):
+                raise CliError("the platform stack has no kubeconfig output: bring it up first (`up platform`)")
+            try:
+                # No kubeContext output: a platform from before it was exported, i.e. k3d's one context.
+                self._kube = KubeClient.from_kubeconfig(platform["kubeconfig"], platform.get("kubeContext") or None)
+            except KubeError as error:
+                raise CliError(f"cannot use the cluster: {error}") from None
+        return self._kube
+
+    def close(self) -> None:
+        if self._kube is not None:
+            self._kube.close()
+            self._kube = None
+
     def target(self) -> Target:
         try:
             return self.target_factory(self.outputs(PLATFORM))
@@ -143,19 +164,17 @@ def _table_watcher(ctx: Context, target: Target | None) -> Callable[[str, StackR
 
 def _record_inventory(ctx: Context, runs: list[StackRun]) -> None:
     from tools.inventory import attribute, counts, evidence_from_resources, snapshot
-    from tools.kube import KubeClient, KubeError
+    from tools.kube import KubeError
 
     approach_runs = [r for r in runs if r.stack in APPROACHES and r.ok]
     if not approach_runs:
         return
     try:
-        kubeconfig = ctx.outputs(PLATFORM).get("kubeconfig")
         evidence = [
             evidence_from_resources(r.stack, app_name(r.stack), ctx.ops.resources(r.stack), (r.started, r.finished))
             for r in approach_runs
         ]
-        with KubeClient.from_kubeconfig(kubeconfig) as kube:
-            found = counts(attribute(snapshot(kube), evidence))
+        found = counts(attribute(snapshot(ctx.kube()), evidence))
     except (KubeError, CliError) as error:
         ctx.say(f"inventory not recorded: {error}")
         return
@@ -293,6 +312,13 @@ def cmd_smoke(ctx: Context, args: argparse.Namespace) -> int:
     except CliError as error:
         ctx.say(f"table checks not possible: {error}")
         client = None
+    # On an existing cluster the ingress hosts need DNS the program does not manage: by
+    # default the APIs are reached through the API server's service proxy instead.
+    try:
+        cluster_mode = ctx.outputs(PLATFORM).get("clusterMode")
+    except CliError:
+        cluster_mode = None
+    through_cluster = cluster_mode == "existing" and not args.via_ingress
     failed = []
     checked = 0
     for approach in approaches:
@@ -306,7 +332,22 @@ def cmd_smoke(ctx: Context, args: argparse.Namespace) -> int:
             ctx.say(f"{approach}: FAIL — the stack has no apiUrl/tableName outputs; run `up {approach}`")
             failed.append(approach)
             continue
-        result = smoke(approach, outputs["apiUrl"], outputs["tableName"], client, args.max_expiry_wait)
+        api_url, http = outputs["apiUrl"], None
+        if through_cluster:
+            service = outputs.get("apiService")
+            if not service:
+                ctx.say(f"{approach}: FAIL — the stack has no apiService output (its API's Service); run `up {approach}`"
+                        " (or `smoke --via-ingress` if DNS for the ingress is set up)")
+                failed.append(approach)
+                continue
+            try:
+                kube = ctx.kube()
+            except CliError as error:
+                ctx.say(f"{approach}: FAIL — {error}")
+                failed.append(approach)
+                continue
+            api_url, http = kube.service_proxy_url(service["namespace"], service["name"], service["port"]), kube.session
+        result = smoke(approach, api_url, outputs["tableName"], client, args.max_expiry_wait, http=http)
         _print_lines(ctx, result.lines())
         ctx.measurements.update(approach, smoke=result.to_json())
         if not result.ok:
@@ -351,13 +392,12 @@ def _smoke_local(ctx: Context, args: argparse.Namespace) -> int:
 
 
 def cmd_status(ctx: Context, args: argparse.Namespace) -> int:
-    from tools.kube import KubeClient, KubeError
+    from tools.kube import KubeError
     from tools.status import walk
 
     approaches = validate_approaches(args.approaches)
     platform = ctx.outputs(PLATFORM)
-    if not platform.get("kubeconfig"):
-        raise CliError("the platform stack has no kubeconfig output: bring it up first (`up platform`)")
+    kube = ctx.kube()
     try:
         target = ctx.target()
         client = target.client()
@@ -368,12 +408,11 @@ def cmd_status(ctx: Context, args: argparse.Namespace) -> int:
     namespace = platform.get("appsNamespace") or "session-apps"
     all_ready = True
     try:
-        with KubeClient.from_kubeconfig(platform["kubeconfig"]) as kube:
-            for approach in approaches:
-                table = table_name(platform.get("tablePrefix", ""), approach)
-                result = walk(kube, approach, namespace, table, describe)
-                _print_lines(ctx, result.lines())
-                all_ready &= result.ready
+        for approach in approaches:
+            table = table_name(platform.get("tablePrefix", ""), approach)
+            result = walk(kube, approach, namespace, table, describe)
+            _print_lines(ctx, result.lines())
+            all_ready &= result.ready
     except KubeError as error:
         raise CliError(f"cannot read the cluster: {error}") from None
     return 0 if all_ready else 1
@@ -472,6 +511,10 @@ def parser() -> argparse.ArgumentParser:
     smoke.add_argument("--table", help="its table name")
     smoke.add_argument("--dynamodb-endpoint", help="DynamoDB endpoint URL (default: AWS)")
     smoke.add_argument("--region", default="us-east-1", help="region for --local/--api-url (default us-east-1)")
+    smoke.add_argument(
+        "--via-ingress", action="store_true",
+        help="existing cluster: call each API at its ingress URL (apiUrl) instead of through the API server",
+    )
     smoke.set_defaults(run=cmd_smoke)
 
     for name in ("status", "doctor"):
@@ -522,6 +565,8 @@ def main(argv: list[str] | None = None, ctx: Context | None = None) -> int:
     except KeyboardInterrupt:
         ctx.err.write("interrupted: rerun the same command to continue (Pulumi picks up where it stopped)\n")
         return 130
+    finally:
+        ctx.close()
 
 
 if __name__ == "__main__":

@@ -1,9 +1,11 @@
-"""A minimal read-only Kubernetes client: a kubeconfig and `requests`, nothing else.
+"""A minimal Kubernetes client: a kubeconfig and `requests`, nothing else.
 
-Enough for `status` and the report's inventory (GET and LIST). It supports what
-the platform's kubeconfig holds (k3d: client certificate + CA data) and bearer
-tokens; `exec` credential plugins (e.g. EKS's `aws eks get-token`) are not run:
-pass a kubeconfig with a token for those.
+Enough for `status` and the report's inventory (GET and LIST), and for reaching
+Services inside the cluster through the API server's service proxy
+(`smoke` and the teardown audit on a cluster whose ingress the program does not
+control). It authenticates as kubectl would with the platform's kubeconfig and
+context: client certificate, bearer token, or an `exec` credential plugin (EKS's
+`aws eks get-token`), run per client-go's ExecCredential protocol.
 
 Certificate and key go to a private temporary directory for the life of the
 client (requests needs files) and are removed on close.
@@ -12,10 +14,14 @@ client (requests needs files) and are removed on close.
 from __future__ import annotations
 
 import base64
+import json
 import os
 import shutil
+import subprocess
+import sys
 import tempfile
 from typing import Any, Iterator
+from urllib.parse import quote
 
 import requests
 import yaml
@@ -29,12 +35,127 @@ class NotFound(KubeError):
     pass
 
 
+# Ref: kubernetes/client-go@32ce75a7d:plugin/pkg/client/auth/exec/exec.go (the API versions
+# accepted, KUBERNETES_EXEC_INFO, interactive mode, what status must hold) and
+# tools/clientcmd/api/v1/defaults.go (interactiveMode defaults to IfAvailable for v1beta1).
+EXEC_API_VERSIONS = ("client.authentication.k8s.io/v1", "client.authentication.k8s.io/v1beta1")
+EXEC_INFO_ENV = "KUBERNETES_EXEC_INFO"
+EXEC_TIMEOUT_S = 60.0
+
+
+def _exec_credential(plugin: dict[str, Any], cluster: dict[str, Any], context: str) -> dict[str, Any]:
+    """Run a kubeconfig `exec` plugin as client-go does; its ExecCredential `status`."""
+    command = plugin.get("command")
+    api_version = plugin.get("apiVersion")
+    if not command:
+        raise KubeError(f"kubeconfig context {context!r}: its exec plugin names no command")
+    if api_version not in EXEC_API_VERSIONS:
+        raise KubeError(
+            f"kubeconfig context {context!r}: exec plugin apiVersion {api_version!r} is not one of {list(EXEC_API_VERSIONS)}"
+        )
+    mode = plugin.get("interactiveMode") or ("IfAvailable" if api_version.endswith("v1beta1") else "")
+    if mode not in ("Never", "IfAvailable", "Always"):
+        raise KubeError(f"kubeconfig context {context!r}: exec plugin interactiveMode {mode!r} is not Never, IfAvailable or Always")
+    try:
+        terminal = sys.stdin is not None and sys.stdin.isatty()
+    except ValueError:  # closed
+        terminal = False
+    if mode == "Always" and not terminal:
+        raise KubeError(
+            f"the kubeconfig's credential plugin `{command}` needs a terminal (interactiveMode Always): "
+            "run the command from one, or give the context a plugin that works without"
+        )
+    interactive = terminal and mode != "Never"
+    spec: dict[str, Any] = {"interactive": interactive}
+    if plugin.get("provideClusterInfo"):
+        spec["cluster"] = {
+            k: v
+            for k, v in {
+                "server": cluster.get("server"),
+                "tls-server-name": cluster.get("tls-server-name"),
+                "insecure-skip-tls-verify": cluster.get("insecure-skip-tls-verify"),
+                "certificate-authority-data": cluster.get("certificate-authority-data"),
+                "proxy-url": cluster.get("proxy-url"),
+            }.items()
+            if v
+        }
+    env = dict(os.environ)
+    for item in plugin.get("env") or []:
+        if not isinstance(item, dict) or not item.get("name"):
+            raise KubeError(f"kubeconfig context {context!r}: exec plugin env entries need a name and a value")
+        env[item["name"]] = str(item.get("value", ""))
+    env[EXEC_INFO_ENV] = json.dumps({"apiVersion": api_version, "kind": "ExecCredential", "spec": spec})
+    argv = [command, *[str(a) for a in plugin.get("args") or []]]
+    shown = " ".join(argv)
+    try:
+        done = subprocess.run(
+            argv,
+            env=env,
+            stdin=None if interactive else subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
+            stderr=None if interactive else subprocess.PIPE,
+            timeout=EXEC_TIMEOUT_S,
+            check=False,
+        )
+    except FileNotFoundError:
+        hint = plugin.get("installHint") or ""
+        raise KubeError(
+            f"the kubeconfig's credential plugin `{command}` is not installed (context {context!r})"
+            + (f": {hint.strip()}" if hint.strip() else "")
+        ) from None
+    except subprocess.TimeoutExpired:
+        raise KubeError(f"the kubeconfig's credential plugin `{shown}` did not answer within {EXEC_TIMEOUT_S:.0f}s") from None
+    if done.returncode != 0:
+        # Its stderr says why (expired SSO session, wrong profile); it holds no credential.
+        reason = (done.stderr or b"").decode(errors="replace").strip()[-500:]
+        raise KubeError(f"the kubeconfig's credential plugin `{shown}` failed (exit {done.returncode})" + (f": {reason}" if reason else ""))
+    try:
+        credential = json.loads(done.stdout)
+    except ValueError:
+        raise KubeError(f"the kubeconfig's credential plugin `{shown}` did not print an ExecCredential (JSON)") from None
+    if not isinstance(credential, dict) or credential.get("apiVersion") != api_version:
+        got = credential.get("apiVersion") if isinstance(credential, dict) else None
+        raise KubeError(f"the credential plugin `{shown}` answered apiVersion {got!r}; the kubeconfig asks for {api_version!r}")
+    status = credential.get("status")
+    if not isinstance(status, dict):
+        raise KubeError(f"the credential plugin `{shown}` returned no status")
+    if not status.get("token") and not status.get("clientCertificateData") and not status.get("clientKeyData"):
+        raise KubeError(f"the credential plugin `{shown}` returned neither a token nor a certificate and key")
+    if bool(status.get("clientCertificateData")) != bool(status.get("clientKeyData")):
+        raise KubeError(f"the credential plugin `{shown}` returned only one of certificate and key")
+    return status
+
+
 class KubeClient:
-    def __init__(self, server: str, session: requests.Session, tmpdir: str | None = None, timeout: float = 15.0) -> None:
+    def __init__(
+        self,
+        server: str,
+        session: requests.Session,
+        tmpdir: str | None = None,
+        timeout: float = 15.0,
+        context: str = "",
+    ) -> None:
         self.server = server.rstrip("/")
         self.session = session
         self._tmpdir = tmpdir
         self.timeout = timeout
+        self.context = context
+
+    @property
+    def token(self) -> str | None:
+        """The bearer token this client sends, if it authenticates with one."""
+        header = self.session.headers.get("Authorization", "")
+        return header[len("Bearer "):] if header.startswith("Bearer ") else None
+
+    def service_proxy_url(self, namespace: str, service: str, port: str | int) -> str:
+        """URL of a Service's root through the API server's service proxy.
+
+        The API server strips everything up to `/proxy` and forwards the rest to the
+        Service (Ref: kubernetes/kubernetes pkg/registry/core/service/storage
+        ResourceLocation: `name:port`, the port by name or number).
+        """
+        name = quote(f"{service}:{port}", safe=":")
+        return f"{self.server}/api/v1/namespaces/{quote(namespace, safe='')}/services/{name}/proxy"
 
     @classmethod
     def from_kubeconfig(cls, text: str, context: str | None = None) -> "KubeClient":
@@ -58,23 +179,29 @@ class KubeClient:
         user = {u["name"]: u.get("user", {}) for u in config.get("users") or []}.get(ctx.get("user"), {})
         if not cluster or not cluster.get("server"):
             raise KubeError(f"kubeconfig context {name!r} names no cluster with a server")
-        if user.get("exec") or user.get("auth-provider"):
+        if user.get("auth-provider"):
+            # The in-tree providers (gcp, azure, oidc) are gone from client-go; their
+            # replacements are exec plugins, e.g. gke-gcloud-auth-plugin, kubelogin.
             raise KubeError(
-                "the kubeconfig authenticates through an exec/auth-provider plugin, which this client does not run; "
-                "use a kubeconfig with a token or client certificate"
+                f"kubeconfig context {name!r} authenticates through the removed auth-provider "
+                f"{(user['auth-provider'] or {}).get('name')!r}; use its exec plugin instead "
+                "(e.g. `gcloud container clusters get-credentials`, `az aks get-credentials` + `kubelogin convert-kubeconfig`)"
             )
+        status = _exec_credential(user["exec"], cluster, name) if user.get("exec") else {}
         tmpdir = tempfile.mkdtemp(prefix="kvdemo-kube-")
         os.chmod(tmpdir, 0o700)
         session = requests.Session()
 
+        def write(raw: bytes, filename: str) -> str:
+            path = os.path.join(tmpdir, filename)
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+            with os.fdopen(fd, "wb") as handle:
+                handle.write(raw)
+            return path
+
         def materialise(data_key: str, file_key: str, filename: str) -> str | None:
             if user.get(data_key) or cluster.get(data_key):
-                raw = base64.b64decode(user.get(data_key) or cluster.get(data_key))
-                path = os.path.join(tmpdir, filename)
-                fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-                with os.fdopen(fd, "wb") as handle:
-                    handle.write(raw)
-                return path
+                return write(base64.b64decode(user.get(data_key) or cluster.get(data_key)), filename)
             return user.get(file_key) or cluster.get(file_key)
 
         try:
@@ -83,16 +210,22 @@ class KubeClient:
             else:
                 ca = materialise("certificate-authority-data", "certificate-authority", "ca.crt")
                 session.verify = ca or True
-            cert = materialise("client-certificate-data", "client-certificate", "client.crt")
-            key = materialise("client-key-data", "client-key", "client.key")
+            if status.get("clientCertificateData"):
+                # ExecCredential carries PEM text, not base64 (unlike kubeconfig *-data keys).
+                cert = write(status["clientCertificateData"].encode(), "exec-client.crt")
+                key = write(status["clientKeyData"].encode(), "exec-client.key")
+            else:
+                cert = materialise("client-certificate-data", "client-certificate", "client.crt")
+                key = materialise("client-key-data", "client-key", "client.key")
             if cert and key:
                 session.cert = (cert, key)
-            if user.get("token"):
-                session.headers["Authorization"] = f"Bearer {user['token']}"
+            token = status.get("token") or user.get("token")
+            if token:
+                session.headers["Authorization"] = f"Bearer {token}"
         except Exception:
             shutil.rmtree(tmpdir, ignore_errors=True)
             raise
-        return cls(cluster["server"], session, tmpdir)
+        return cls(cluster["server"], session, tmpdir, context=name)
 
     def close(self) -> None:
         self.session.close()
@@ -113,6 +246,11 @@ class KubeClient:
             raise KubeError(f"the Kubernetes API at {self.server} does not answer: {error.__class__.__name__}") from None
         if response.status_code == 404:
             raise NotFound(path)
+        if response.status_code in (401, 403):
+            raise KubeError(
+                f"GET {path}: HTTP {response.status_code} from {self.server} (kubeconfig context {self.context!r}): "
+                + ("the credentials are not accepted" if response.status_code == 401 else "not allowed for this user")
+            )
         if response.status_code >= 400:
             raise KubeError(f"GET {path}: HTTP {response.status_code} {response.text[:200]}")
         return response.json()

@@ -65,11 +65,15 @@ class SmokeResult:
 
 
 class Api:
-    """HTTP to the session API; `*.localhost` URLs go to loopback with their Host header."""
+    """HTTP to the session API; `*.localhost` URLs go to loopback with their Host header.
 
-    def __init__(self, base_url: str, timeout: float = 10.0) -> None:
+    `http` is the session to send with: the Kubernetes client's (its CA, client
+    certificate or token) when the URL is the API server's service proxy.
+    """
+
+    def __init__(self, base_url: str, timeout: float = 10.0, http: requests.Session | None = None) -> None:
         self.base_url, self.headers = loopback_url(base_url.rstrip("/"))
-        self.http = requests.Session()
+        self.http = http or requests.Session()
         self.timeout = timeout
 
     def call(self, method: str, path: str, **kwargs) -> requests.Response:
@@ -204,9 +208,10 @@ def smoke(
     client: Any | None,
     max_expiry_wait: float = 15.0,
     sleep: Callable[[float], None] = time.sleep,
+    http: requests.Session | None = None,
 ) -> SmokeResult:
     result = SmokeResult(approach, api_url, table)
-    check_api(result, Api(api_url), max_expiry_wait, sleep)
+    check_api(result, Api(api_url, http=http), max_expiry_wait, sleep)
     if client is None:
         result.add("table", False, "no DynamoDB client for the target")
     else:

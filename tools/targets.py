@@ -9,15 +9,24 @@ as the Host header, which is all the ingress routes on.
 DynamoDB target from the host:
 - `aws` mode: real DynamoDB in the platform's region with the caller's own AWS
   credentials (environment or profile), never the engines' identities.
-- `local` mode: the in-cluster moto emulator through the cluster's ingress, at the
-  platform output `dynamodbHostEndpoint` (e.g. `http://dynamodb.localhost:8081`);
+- `local` mode on k3d: the in-cluster moto emulator through the cluster's ingress, at
+  the platform output `dynamodbHostEndpoint` (e.g. `http://dynamodb.localhost:8081`);
   moto accepts any credentials, so fixed dummy ones keep real keys out of it.
+- `local` mode on an existing cluster: the same emulator through the Kubernetes API
+  server's service proxy (platform output `dynamodbEmulatorService`), authenticated
+  with the platform's kubeconfig and context; no ingress or DNS is needed.
+
+Through the proxy, the request's `Authorization` header belongs to the API server
+(a bearer token, which the API server removes once it has accepted it), so the
+request's SigV4 signature travels in `X-Emulator-Authorization` and the emulator's
+wrapper (components/emulator/moto_server.py) puts it back: moto picks the service
+and region from it.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Callable
 from urllib.parse import urlsplit, urlunsplit
 
 import boto3
@@ -26,6 +35,9 @@ import botocore.config
 LOOPBACK = "127.0.0.1"
 DUMMY_CREDENTIALS = {"aws_access_key_id": "testing", "aws_secret_access_key": "testing"}
 HOST_ENDPOINT_OUTPUT = "dynamodbHostEndpoint"
+EMULATOR_SERVICE_OUTPUT = "dynamodbEmulatorService"
+SIGNATURE_HEADER = "X-Emulator-Authorization"
+"""Where a proxied request carries its SigV4 `Authorization` (the wrapper's name for it too)."""
 
 
 class TargetError(RuntimeError):
@@ -50,11 +62,15 @@ class Target:
     endpoint: str | None
     """URL reachable from this machine; None means AWS's own endpoint."""
     prefix: str
+    via: Any = None
+    """A tools.kube.KubeClient when `endpoint` is a service-proxy URL on its API server."""
 
     def client(self) -> Any:
         config = botocore.config.Config(retries={"max_attempts": 3, "mode": "standard"}, connect_timeout=5, read_timeout=15)
         if self.endpoint is None:
             return boto3.session.Session().client("dynamodb", region_name=self.region, config=config)
+        if self.via is not None:
+            return self._proxied_client(config)
         url, headers = loopback_url(self.endpoint)
         client = boto3.session.Session().client(
             "dynamodb", region_name=self.region, endpoint_url=url, config=config, **DUMMY_CREDENTIALS
@@ -70,8 +86,38 @@ class Target:
         return client
 
 
-def target_from_outputs(platform_outputs: dict[str, Any]) -> Target:
-    """The DynamoDB target described by the platform stack's outputs."""
+    def _proxied_client(self, config: botocore.config.Config) -> Any:
+        kube = self.via
+        verify = kube.session.verify
+        client = boto3.session.Session().client(
+            "dynamodb",
+            region_name=self.region,
+            endpoint_url=self.endpoint,
+            # The API server's CA (or False for insecure-skip-tls-verify), and its client certificate.
+            verify=verify if isinstance(verify, str) or verify is False else None,
+            config=config.merge(botocore.config.Config(client_cert=kube.session.cert)) if kube.session.cert else config,
+            **DUMMY_CREDENTIALS,
+        )
+
+        def to_api_server(request, **_):
+            # After signing: the signature moves aside, the API server's credential takes its place.
+            signature = request.headers.get("Authorization")
+            if signature is not None:
+                del request.headers["Authorization"]
+                request.headers[SIGNATURE_HEADER] = signature
+            if kube.token:
+                request.headers["Authorization"] = f"Bearer {kube.token}"
+
+        client.meta.events.register("before-send.dynamodb", to_api_server)
+        return client
+
+
+def target_from_outputs(platform_outputs: dict[str, Any], kube: Callable[[], Any] | None = None) -> Target:
+    """The DynamoDB target described by the platform stack's outputs.
+
+    `kube` gives a client for the platform's cluster; it is asked for only when the
+    emulator is reached through the API server.
+    """
     missing = [k for k in ("dynamodbMode", "dynamodbRegion", "tablePrefix") if not platform_outputs.get(k)]
     if missing:
         raise TargetError(f"the platform stack has no output {', '.join(missing)}: bring it up first (`up platform`)")
@@ -79,12 +125,24 @@ def target_from_outputs(platform_outputs: dict[str, Any]) -> Target:
     if mode == "aws":
         return Target("aws", platform_outputs["dynamodbRegion"], None, platform_outputs["tablePrefix"])
     endpoint = platform_outputs.get(HOST_ENDPOINT_OUTPUT)
-    if not endpoint:
+    if endpoint:
+        return Target(mode, platform_outputs["dynamodbRegion"], endpoint, platform_outputs["tablePrefix"])
+    service = platform_outputs.get(EMULATOR_SERVICE_OUTPUT)
+    if not service:
         raise TargetError(
-            f"the platform stack does not export {HOST_ENDPOINT_OUTPUT!r}, the emulator's URL from this machine "
-            "(an ingress to moto); update the platform (`up platform`) to a version that exports it"
+            f"the platform stack exports neither {HOST_ENDPOINT_OUTPUT!r} nor {EMULATOR_SERVICE_OUTPUT!r}, the ways to the "
+            "emulator from this machine; update the platform (`up platform`) to a version that exports them"
         )
-    return Target(mode, platform_outputs["dynamodbRegion"], endpoint, platform_outputs["tablePrefix"])
+    if kube is None:
+        raise TargetError("the emulator is reached through the Kubernetes API server, and no client for it was given")
+    from tools.kube import KubeError
+
+    try:
+        client = kube()
+    except KubeError as error:
+        raise TargetError(f"the emulator is reached through the Kubernetes API server, which cannot be used: {error}") from None
+    url = client.service_proxy_url(service["namespace"], service["name"], service["port"])
+    return Target(mode, platform_outputs["dynamodbRegion"], url, platform_outputs["tablePrefix"], via=client)
 
 
 def list_prefixed_tables(client: Any, prefix: str) -> list[str]:

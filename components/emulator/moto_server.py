@@ -20,6 +20,16 @@ port (`int(os.environ.get("MOTO_PORT", 5000))`, even when `-p` is given;
 getmoto/moto@5.2.3:moto/server.py `main`), and a kubelet with service links on
 sets MOTO_PORT=tcp://<cluster ip>:5000 for a Service named `moto`. The Deployment
 turns service links off; this keeps a pod started any other way from crash-looping.
+
+And it takes a request's SigV4 `Authorization` from `X-Emulator-Authorization`
+when that is present. Tools outside the cluster reach the emulator through the
+Kubernetes API server's service proxy, where `Authorization` carries the API
+server's own bearer token and is removed once accepted
+(kubernetes/kubernetes staging/src/k8s.io/apiserver/pkg/authentication/request/
+bearertoken/bearertoken.go `AuthenticateRequest`: `req.Header.Del("Authorization")`).
+moto picks the service and region of a request from that header's credential
+scope (moto 5.2 moto_server/werkzeug_app.py `infer_service_region_host`; an
+unsigned DynamoDB call would go to S3), so the signature travels aside.
 """
 
 from __future__ import annotations
@@ -58,12 +68,32 @@ def serialized(wsgi_call: Callable) -> Callable:
     return call
 
 
+SIGNATURE_ENVIRON = "HTTP_X_EMULATOR_AUTHORIZATION"
+"""WSGI name of the `X-Emulator-Authorization` header (tools/targets.py SIGNATURE_HEADER)."""
+
+
+def signature_aside(wsgi_call: Callable) -> Callable:
+    """Wrap a WSGI `__call__` so a signature sent in `X-Emulator-Authorization` is the request's `Authorization`."""
+
+    def call(self, environ, start_response) -> Iterable[bytes]:
+        signature = environ.pop(SIGNATURE_ENVIRON, None)
+        if signature:
+            environ["HTTP_AUTHORIZATION"] = signature
+        return wsgi_call(self, environ, start_response)
+
+    call.__dict__.update(getattr(wsgi_call, "__dict__", {}))  # keeps `serialized`: install() twice wraps once
+    call.signature_aside = True
+    return call
+
+
 def install() -> None:
     """Add what moto lacks (keeping moto's own if a newer one has it), and serialize requests."""
     if not hasattr(DynamoHandler, "describe_contributor_insights"):
         DynamoHandler.describe_contributor_insights = describe_contributor_insights
     if not getattr(DomainDispatcherApplication.__call__, "serialized", False):
         DomainDispatcherApplication.__call__ = serialized(DomainDispatcherApplication.__call__)
+    if not getattr(DomainDispatcherApplication.__call__, "signature_aside", False):
+        DomainDispatcherApplication.__call__ = signature_aside(DomainDispatcherApplication.__call__)
 
 
 def drop_non_numeric_port(environ: MutableMapping[str, str]) -> str | None:

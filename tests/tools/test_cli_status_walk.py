@@ -137,8 +137,10 @@ def test_kubeconfig_with_client_certificate_writes_private_files_and_removes_the
 
 
 def test_kubeconfig_errors_are_clear_and_do_not_echo_content():
-    with pytest.raises(KubeError, match="exec/auth-provider plugin"):
+    with pytest.raises(KubeError, match="exec plugin apiVersion None is not one of"):
         KubeClient.from_kubeconfig(_kubeconfig("{exec: {command: aws}}"))
+    with pytest.raises(KubeError, match="removed auth-provider 'gcp'; use its exec plugin instead"):
+        KubeClient.from_kubeconfig(_kubeconfig("{auth-provider: {name: gcp}}"))
     with pytest.raises(KubeError, match="not valid YAML at line") as bad:
         KubeClient.from_kubeconfig("key: [unclosed SECRET-TOKEN")
     assert "SECRET-TOKEN" not in str(bad.value)
