@@ -126,6 +126,21 @@ def _exec_credential(plugin: dict[str, Any], cluster: dict[str, Any], context: s
     return status
 
 
+class _KubeconfigSession(requests.Session):
+    """A session that keeps the kubeconfig's CA.
+
+    requests lets REQUESTS_CA_BUNDLE / CURL_CA_BUNDLE from the environment replace a
+    session's `verify` on every request (Session.merge_environment_settings), which
+    would check the API server against the system CAs instead of the cluster's.
+    """
+
+    def merge_environment_settings(self, url, proxies, stream, verify, cert):
+        settings = super().merge_environment_settings(url, proxies, stream, verify, cert)
+        if verify is None:
+            settings["verify"] = self.verify
+        return settings
+
+
 class KubeClient:
     def __init__(
         self,
@@ -190,7 +205,7 @@ class KubeClient:
         status = _exec_credential(user["exec"], cluster, name) if user.get("exec") else {}
         tmpdir = tempfile.mkdtemp(prefix="kvdemo-kube-")
         os.chmod(tmpdir, 0o700)
-        session = requests.Session()
+        session = _KubeconfigSession()
 
         def write(raw: bytes, filename: str) -> str:
             path = os.path.join(tmpdir, filename)

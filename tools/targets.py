@@ -151,6 +151,11 @@ def list_prefixed_tables(client: Any, prefix: str) -> list[str]:
     kwargs: dict[str, Any] = {}
     while True:
         page = client.list_tables(**kwargs)
+        if "TableNames" not in page:
+            # DynamoDB always answers the list, empty or not. Without it the answer came from
+            # something else (e.g. an emulator that routed the call to another service), and
+            # "no tables" would be a false all-clear for the teardown audit.
+            raise TargetError("the DynamoDB target's answer to ListTables has no table list: it is not DynamoDB's answer")
         names.extend(n for n in page.get("TableNames", []) if n.startswith(prefix))
         if not page.get("LastEvaluatedTableName"):
             return sorted(names)
