@@ -20,7 +20,9 @@ import shutil
 import subprocess
 import sys
 import tempfile
-from typing import Any, Iterator
+import time
+from datetime import datetime
+from typing import Any, Callable, Iterator
 from urllib.parse import quote
 
 import requests
@@ -155,10 +157,19 @@ class KubeClient:
         self._tmpdir = tmpdir
         self.timeout = timeout
         self.context = context
+        self._renew: Callable[[], float | None] | None = None
+        self.expires_at: float | None = None
+        """When credentials from an exec plugin expire (EKS tokens: 15 minutes); None: they do not."""
+
+    def renew_if_due(self, force: bool = False) -> None:
+        """Run the exec plugin again when its credentials are about to expire (as client-go does)."""
+        if self._renew is not None and (force or (self.expires_at is not None and time.time() > self.expires_at - 60)):
+            self.expires_at = self._renew()
 
     @property
     def token(self) -> str | None:
         """The bearer token this client sends, if it authenticates with one."""
+        self.renew_if_due()
         header = self.session.headers.get("Authorization", "")
         return header[len("Bearer "):] if header.startswith("Bearer ") else None
 
@@ -202,7 +213,6 @@ class KubeClient:
                 f"{(user['auth-provider'] or {}).get('name')!r}; use its exec plugin instead "
                 "(e.g. `gcloud container clusters get-credentials`, `az aks get-credentials` + `kubelogin convert-kubeconfig`)"
             )
-        status = _exec_credential(user["exec"], cluster, name) if user.get("exec") else {}
         tmpdir = tempfile.mkdtemp(prefix="kvdemo-kube-")
         os.chmod(tmpdir, 0o700)
         session = _KubeconfigSession()
@@ -225,22 +235,46 @@ class KubeClient:
             else:
                 ca = materialise("certificate-authority-data", "certificate-authority", "ca.crt")
                 session.verify = ca or True
-            if status.get("clientCertificateData"):
-                # ExecCredential carries PEM text, not base64 (unlike kubeconfig *-data keys).
-                cert = write(status["clientCertificateData"].encode(), "exec-client.crt")
-                key = write(status["clientKeyData"].encode(), "exec-client.key")
-            else:
-                cert = materialise("client-certificate-data", "client-certificate", "client.crt")
-                key = materialise("client-key-data", "client-key", "client.key")
+            cert = materialise("client-certificate-data", "client-certificate", "client.crt")
+            key = materialise("client-key-data", "client-key", "client.key")
             if cert and key:
                 session.cert = (cert, key)
-            token = status.get("token") or user.get("token")
-            if token:
-                session.headers["Authorization"] = f"Bearer {token}"
+            if user.get("token"):
+                session.headers["Authorization"] = f"Bearer {user['token']}"
         except Exception:
             shutil.rmtree(tmpdir, ignore_errors=True)
             raise
-        return cls(cluster["server"], session, tmpdir, context=name)
+        client = cls(cluster["server"], session, tmpdir, context=name)
+        if user.get("exec"):
+            renewals = iter(range(1, 1_000_000))
+
+            def renew() -> float | None:
+                """Run the plugin; use what it returns; when that expires (epoch seconds, None: never)."""
+                status = _exec_credential(user["exec"], cluster, name)
+                if status.get("clientCertificateData"):
+                    # ExecCredential carries PEM text, not base64 (unlike kubeconfig *-data keys).
+                    n = next(renewals)
+                    session.cert = (
+                        write(status["clientCertificateData"].encode(), f"exec-client-{n}.crt"),
+                        write(status["clientKeyData"].encode(), f"exec-client-{n}.key"),
+                    )
+                if status.get("token"):
+                    session.headers["Authorization"] = f"Bearer {status['token']}"
+                stamp = status.get("expirationTimestamp")
+                if not stamp:
+                    return None
+                try:
+                    return datetime.fromisoformat(str(stamp).replace("Z", "+00:00")).timestamp()
+                except ValueError:
+                    raise KubeError(f"the credential plugin of context {name!r} returned expirationTimestamp {stamp!r}, not a time") from None
+
+            try:
+                client.expires_at = renew()
+            except Exception:
+                client.close()
+                raise
+            client._renew = renew
+        return client
 
     def close(self) -> None:
         self.session.close()
@@ -255,10 +289,12 @@ class KubeClient:
         self.close()
 
     def get(self, path: str, params: dict[str, Any] | None = None) -> dict[str, Any]:
-        try:
-            response = self.session.get(self.server + path, params=params, timeout=self.timeout)
-        except requests.RequestException as error:
-            raise KubeError(f"the Kubernetes API at {self.server} does not answer: {error.__class__.__name__}") from None
+        self.renew_if_due()
+        response = self._get(path, params)
+        if response.status_code == 401 and self._renew is not None:
+            # Revoked or expired early: one fresh credential, one more try.
+            self.renew_if_due(force=True)
+            response = self._get(path, params)
         if response.status_code == 404:
             raise NotFound(path)
         if response.status_code in (401, 403):
@@ -269,6 +305,12 @@ class KubeClient:
         if response.status_code >= 400:
             raise KubeError(f"GET {path}: HTTP {response.status_code} {response.text[:200]}")
         return response.json()
+
+    def _get(self, path: str, params: dict[str, Any] | None) -> requests.Response:
+        try:
+            return self.session.get(self.server + path, params=params, timeout=self.timeout)
+        except requests.RequestException as error:
+            raise KubeError(f"the Kubernetes API at {self.server} does not answer: {error.__class__.__name__}") from None
 
     def list(self, path: str) -> Iterator[dict[str, Any]]:
         """Every item of a list path, following `continue` tokens."""

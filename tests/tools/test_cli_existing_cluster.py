@@ -375,3 +375,31 @@ def test_service_proxy_url_names_namespace_service_and_port(pki, tmp_path):
             "https://api.example.com:443/api/v1/namespaces/dynamodb-emulator/services/moto:api/proxy"
         assert kube.token == "t"
     assert os.environ.get("KUBERNETES_EXEC_INFO") is None
+
+
+def test_exec_credentials_are_renewed_before_they_expire_and_after_a_401(pki, tmp_path, cluster):
+    target, decoy = cluster
+    counter = tmp_path / "runs"
+    script = tmp_path / "rotating-plugin"
+    # Each run hands out the next token; only the third is accepted by the API server.
+    script.write_text(textwrap.dedent(f"""\
+        #!{sys.executable}
+        import json, os
+        path = {str(counter)!r}
+        n = int(open(path).read()) + 1 if os.path.exists(path) else 1
+        open(path, "w").write(str(n))
+        print(json.dumps({{"apiVersion": "client.authentication.k8s.io/v1", "kind": "ExecCredential",
+                          "status": {{"token": f"token-{{n}}", "expirationTimestamp": "2000-01-01T00:00:00Z" if n == 1
+                                      else "2099-01-01T00:00:00Z"}}}}))
+        """))
+    script.chmod(0o700)
+    target.tokens = {"token-3"}
+    target.objects["/api/v1/namespaces/default"] = {"metadata": {"name": "default"}}
+    user = {"exec": {"apiVersion": "client.authentication.k8s.io/v1", "command": str(script), "interactiveMode": "Never"}}
+    with KubeClient.from_kubeconfig(kubeconfig(pki, target, decoy, user), CONTEXT) as kube:
+        # Run 1 at creation: already expired, so run 2 before the first request; 401, so run 3 and retry.
+        assert kube.get("/api/v1/namespaces/default") == {"metadata": {"name": "default"}}
+        assert counter.read_text() == "3"
+        assert kube.token == "token-3"
+        assert counter.read_text() == "3", "a valid token is not renewed"
+    assert target.rejected == ["/api/v1/namespaces/default"]
