@@ -10,6 +10,7 @@ from dataclasses import dataclass
 
 import pulumi
 import pulumi_kubernetes as k8s
+import yaml
 
 from components.options import child_options
 
@@ -26,6 +27,24 @@ class ExistingClusterArgs:
     def __post_init__(self) -> None:
         if not self.name:
             raise ValueError("name must not be empty")
+
+
+def kubeconfig_context(kubeconfig: str, wanted: str | None) -> str:
+    """`wanted` if the kubeconfig has that context, else its current context; ValueError says what is wrong."""
+    try:
+        config = yaml.safe_load(kubeconfig) or {}
+    except yaml.YAMLError:
+        # Not echoed: the YAML error's snippet would show key material.
+        raise ValueError("the kubeconfig is not valid YAML") from None
+    if not isinstance(config, dict):
+        raise ValueError("the kubeconfig is not a YAML mapping")
+    names = [c.get("name") for c in config.get("contexts") or [] if isinstance(c, dict)]
+    name = wanted or config.get("current-context")
+    if not name:
+        raise ValueError(f"the kubeconfig has no current-context; set kubeContext to one of {names}")
+    if name not in names:
+        raise ValueError(f"context {name!r} is not in the kubeconfig; its contexts: {names}")
+    return name
 
 
 class ExistingCluster(pulumi.ComponentResource):

@@ -13,7 +13,6 @@ from dataclasses import dataclass
 from typing import Callable, TypeVar
 
 import pulumi
-import yaml
 
 T = TypeVar("T")
 
@@ -184,34 +183,22 @@ def kube_context() -> str | None:
     return pulumi.Config().get("kubeContext")
 
 
-def kubeconfig_context(kubeconfig: str, wanted: str | None) -> str:
-    """The context a kubeconfig is used with: `wanted`, or else its current context.
+def resolved_kube_context(kubeconfig: pulumi.Input[str], wanted: str | None) -> pulumi.Output[str]:
+    """The context the stacks use: `wanted` (config `kubeContext`), or the kubeconfig's current one.
 
     Every stack and CLI command is pointed at this one context by name, so a
-    kubeconfig with several contexts never sends one of them elsewhere.
+    kubeconfig with several contexts never sends one of them elsewhere. The name
+    itself is not secret, though the kubeconfig is.
     """
-    try:
-        config = yaml.safe_load(kubeconfig) or {}
-    except yaml.YAMLError:
-        # Not echoed: the YAML error's snippet would show key material.
-        raise ConfigError(f"config {_key('kubeconfig')}: not valid YAML") from None
-    if not isinstance(config, dict):
-        raise ConfigError(f"config {_key('kubeconfig')}: not a kubeconfig (a YAML mapping)")
-    names = [c.get("name") for c in config.get("contexts") or [] if isinstance(c, dict)]
-    name = wanted or config.get("current-context")
-    if not name:
-        raise ConfigError(
-            f"config {_key('kubeContext')}: the kubeconfig has no current-context; name one of {names}"
-        )
-    if name not in names:
-        key = "kubeContext" if wanted else "kubeconfig"
-        raise ConfigError(f"config {_key(key)}: context {name!r} is not in the kubeconfig; its contexts: {names}")
-    return name
+    from components.existing_cluster import kubeconfig_context
 
+    def resolve(text: str) -> str:
+        try:
+            return kubeconfig_context(text, wanted)
+        except ValueError as error:
+            raise ConfigError(f"config {_key('kubeContext' if wanted else 'kubeconfig')}: {error}") from None
 
-def resolved_kube_context(kubeconfig: pulumi.Input[str], wanted: str | None) -> pulumi.Output[str]:
-    """`kubeconfig_context` on a (secret) kubeconfig; the name itself is not secret."""
-    return pulumi.Output.unsecret(pulumi.Output.from_input(kubeconfig).apply(lambda text: kubeconfig_context(text, wanted)))
+    return pulumi.Output.unsecret(pulumi.Output.from_input(kubeconfig).apply(resolve))
 
 
 def approach_override() -> str | None:

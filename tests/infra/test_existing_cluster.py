@@ -159,3 +159,20 @@ def test_ack_role_arn_replaces_the_key_secret(plan_stack):
 def test_ack_role_arn_needs_aws_mode(plan_stack):
     with pytest.raises(Exception, match="ackRoleArn: only used with dynamodbMode aws"):
         plan_stack("platform", ackRoleArn="arn:aws:iam::111122223333:role/x")
+
+
+@pytest.mark.parametrize(
+    "kubeconfig, message",
+    [
+        ("apiVersion: v1\ncontexts: [{name: a}]\n", "config kubevela-dynamodb:kubeconfig: the kubeconfig has no "
+                                                   "current-context; set kubeContext to one of \\['a'\\]"),
+        ("apiVersion: v1\ncurrent-context: gone\ncontexts: [{name: a}]\n", "config kubevela-dynamodb:kubeconfig: context "
+                                                                          "'gone' is not in the kubeconfig"),
+        ("key: [unclosed very-secret\n", "config kubevela-dynamodb:kubeconfig: the kubeconfig is not valid YAML$"),
+    ],
+)
+def test_a_kubeconfig_without_a_usable_context_is_named(plan_stack, kubeconfig, message):
+    config = {k: v for k, v in EXISTING.items() if k != "kubeContext"}
+    with pytest.raises(Exception, match=message) as error:
+        plan_stack("platform", **{**config, "kubeconfig": kubeconfig})
+    assert "very-secret" not in str(error.value)
