@@ -36,7 +36,7 @@ STACKS = sorted(p.name[len("Pulumi."):-len(".yaml")] for p in STACK_CONFIG_DIR.g
 EXISTING_CLUSTER = {
     "clusterMode": "existing",
     "clusterName": "eks-demo",
-    "kubeconfig": "apiVersion: v1\nkind: Config\nclusters: []\ncontexts: []\nusers: []\n",
+    "kubeconfig": "apiVersion: v1\nkind: Config\nclusters: []\ncontexts: [{name: demo, context: {}}]\nusers: []\n",
     "kubeContext": "demo",
     "imageRegistry": "111122223333.dkr.ecr.eu-west-1.amazonaws.com/kvdemo",
     "imagePullSecrets": ["ecr-pull"],

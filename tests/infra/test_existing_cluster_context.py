@@ -83,7 +83,7 @@ def test_approach_stacks_export_their_api_service(plans, stack, engine):
     }
 
 
-def test_a_platform_without_a_context_output_is_named(plan_stack):
+def test_a_platform_without_a_context_output_is_named():
     """A platform brought up by an older version: the approach stack says what to do."""
     from tools import plan as plan_module
     from tools.mock_harness import run_stack
