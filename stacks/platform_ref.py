@@ -63,7 +63,11 @@ class Platform:
         return pulumi.Output.concat(f"session-api-{engine}.", self.ingress_domain)
 
     def api_service(self, engine: str) -> dict[str, pulumi.Input]:
-        """The Service of an approach's session API (webservice names it after the component)."""
+        """The Service of an approach's session API.
+
+        webservice emits a Service named after the component, with each `expose: true`
+        port as its port (Ref: kubevela/kubevela@v1.10.9:charts/vela-core/templates/defwithtemplate/webservice.yaml).
+        """
         return {"namespace": self.apps_namespace, "name": api_component_name(engine), "port": API_PORT}
 
     def app_url(self, engine: str) -> pulumi.Output[str]:
