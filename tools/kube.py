@@ -177,8 +177,8 @@ class KubeClient:
         """URL of a Service's root through the API server's service proxy.
 
         The API server strips everything up to `/proxy` and forwards the rest to the
-        Service (Ref: kubernetes/kubernetes pkg/registry/core/service/storage
-        ResourceLocation: `name:port`, the port by name or number).
+        Service; `name:port` takes the port by name or number (Ref: kubernetes/kubernetes
+        pkg/registry/core/service/storage/storage.go `ResourceLocation`).
         """
         name = quote(f"{service}:{port}", safe=":")
         return f"{self.server}/api/v1/namespaces/{quote(namespace, safe='')}/services/{name}/proxy"

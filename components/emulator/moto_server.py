@@ -25,11 +25,12 @@ And it takes a request's SigV4 `Authorization` from `X-Emulator-Authorization`
 when that is present. Tools outside the cluster reach the emulator through the
 Kubernetes API server's service proxy, where `Authorization` carries the API
 server's own bearer token and is removed once accepted
-(kubernetes/kubernetes staging/src/k8s.io/apiserver/pkg/authentication/request/
-bearertoken/bearertoken.go `AuthenticateRequest`: `req.Header.Del("Authorization")`).
+(Ref: kubernetes/kubernetes@2af2c5538a:staging/src/k8s.io/apiserver/pkg/authentication/
+request/bearertoken/bearertoken.go `AuthenticateRequest`: `req.Header.Del("Authorization")`).
 moto picks the service and region of a request from that header's credential
-scope (moto 5.2 moto_server/werkzeug_app.py `infer_service_region_host`; an
-unsigned DynamoDB call would go to S3), so the signature travels aside.
+scope (Ref: getmoto/moto@5.2.3:moto/moto_server/werkzeug_app.py
+`infer_service_region_host`; an unsigned DynamoDB call goes to S3), so the
+signature travels aside.
 """
 
 from __future__ import annotations
