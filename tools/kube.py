@@ -20,6 +20,7 @@ import shutil
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from datetime import datetime
 from typing import Any, Callable, Iterator
@@ -158,13 +159,17 @@ class KubeClient:
         self.timeout = timeout
         self.context = context
         self._renew: Callable[[], float | None] | None = None
+        self._renew_lock = threading.Lock()
         self.expires_at: float | None = None
         """When credentials from an exec plugin expire (EKS tokens: 15 minutes); None: they do not."""
 
     def renew_if_due(self, force: bool = False) -> None:
         """Run the exec plugin again when its credentials are about to expire (as client-go does)."""
-        if self._renew is not None and (force or (self.expires_at is not None and time.time() > self.expires_at - 60)):
-            self.expires_at = self._renew()
+        if self._renew is None:
+            return
+        with self._renew_lock:  # `up` watches tables from one thread per approach
+            if force or (self.expires_at is not None and time.time() > self.expires_at - 60):
+                self.expires_at = self._renew()
 
     @property
     def token(self) -> str | None:
