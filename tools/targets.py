@@ -85,7 +85,6 @@ class Target:
             client.meta.events.register("before-sign.dynamodb", set_host)
         return client
 
-
     def _proxied_client(self, config: botocore.config.Config) -> Any:
         kube = self.via
         verify = kube.session.verify
@@ -105,8 +104,9 @@ class Target:
             if signature is not None:
                 del request.headers["Authorization"]
                 request.headers[SIGNATURE_HEADER] = signature
-            if kube.token:
-                request.headers["Authorization"] = f"Bearer {kube.token}"
+            token = kube.token  # renewed here when an exec plugin's token is about to expire
+            if token:
+                request.headers["Authorization"] = f"Bearer {token}"
 
         client.meta.events.register("before-send.dynamodb", to_api_server)
         return client
