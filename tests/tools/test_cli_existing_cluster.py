@@ -403,3 +403,29 @@ def test_exec_credentials_are_renewed_before_they_expire_and_after_a_401(pki, tm
         assert kube.token == "token-3"
         assert counter.read_text() == "3", "a valid token is not renewed"
     assert target.rejected == ["/api/v1/namespaces/default"]
+
+
+def test_the_planned_stack_outputs_lead_smoke_and_status_to_the_configured_cluster(make_ctx, fake_ops, cluster, pki):
+    """The same path from the outputs the stacks really export (offline plan), not hand-written ones."""
+    from tools.plan import plan
+
+    target, decoy = cluster
+    platform_config = {
+        "clusterMode": "existing",
+        "clusterName": "eks-demo",
+        "kubeconfig": kubeconfig(pki, target, decoy, {"token": TOKEN}),
+        "kubeContext": CONTEXT,
+        "imageRegistry": "111122223333.dkr.ecr.eu-west-1.amazonaws.com/kvdemo",
+        "ingressDomain": "demo.invalid",
+        "awsRegion": REGION,
+    }
+    platform = plan("platform", platform_config).outputs
+    kro = plan("kro", {}, platform_config).outputs
+    assert kro["tableName"] == KRO_TABLE
+    ops = fake_ops(existing={"platform", "kro"}, outputs={"platform": platform, "kro": kro})
+    ctx = make_ctx(ops)
+    assert cli.main(["smoke", "kro"], ctx) == 0, ctx.text()
+    ctx = make_ctx(ops)
+    assert cli.main(["status", "kro"], ctx) == 0, ctx.text()
+    assert target.proxied(APPS, "session-api-kro:8080") and target.proxied("dynamodb-emulator", "moto:api")
+    assert decoy.hits == [] and decoy.rejected == []
