@@ -151,8 +151,13 @@ def test_no_host_endpoint_in_aws_mode(aws_platform: PlanResult):
 
 def test_emulator_stays_internal_on_an_existing_cluster(plan_stack):
     plan = plan_stack(
-        "platform", clusterMode="existing", kubeconfig="apiVersion: v1\n", imageRegistry="registry.example.com/x"
+        "platform",
+        clusterMode="existing",
+        kubeconfig="apiVersion: v1\ncurrent-context: eks\ncontexts: [{name: eks, context: {}}]\n",
+        imageRegistry="registry.example.com/x",
     )
     assert plan.of_type("kubernetes:apps/v1:Deployment"), "the emulator still runs there"
     assert not plan.of_type("kubernetes:networking.k8s.io/v1:Ingress")
     assert plan.outputs["dynamodbHostEndpoint"] == ""
+    # Tools reach it through the API server instead.
+    assert plan.outputs["dynamodbEmulatorService"] == {"namespace": "dynamodb-emulator", "name": "moto", "port": "api"}

@@ -32,7 +32,7 @@ COMMAND = "command:local:Command"
 EXISTING = {
     "clusterMode": "existing",
     "clusterName": "eks-demo",
-    "kubeconfig": "apiVersion: v1\nkind: Config\nclusters: []\ncontexts: []\nusers: []\n",
+    "kubeconfig": "apiVersion: v1\nkind: Config\ncurrent-context: eks\ncontexts: [{name: eks, context: {}}]\n",
     "imageRegistry": "111122223333.dkr.ecr.eu-west-1.amazonaws.com/kvdemo",
     "imagePullSecrets": ["ecr-pull"],
 }

@@ -154,6 +154,7 @@ def test_exports(kro: PlanResult):
         "resourceGraphDefinition": "dynamodbtable",
         "instanceKind": "kro.run/v1alpha1 DynamoDBTable",
         "dynamodbMode": "local",
+        "apiService": {"namespace": "session-apps", "name": "session-api-kro", "port": 8080},
     }
     assert kro.secret_outputs == []
 
