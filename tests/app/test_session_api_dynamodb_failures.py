@@ -12,7 +12,7 @@ from botocore.stub import Stubber
 from moto.core.botocore_stubber import MockRawResponse
 
 from session_api import local
-from session_api.app import create_app
+from session_api.app import ReadinessCache, create_app
 from session_api.config import Config
 from session_api.store import SessionStore
 from session_api.table import HASH_KEY, USER_INDEX_RANGE_KEY, create_table_kwargs
@@ -170,15 +170,20 @@ def test_unreachable_endpoint_is_503_quickly(aws_env):
     assert time.monotonic() - started < 10
 
 
-def test_ready_answer_is_cached(mocked_aws):
-    config = Config(table_name="late", region="us-east-1", ready_cache_seconds=0.5)
-    client = create_app(config).test_client()
+def test_ready_answer_is_cached(mocked_aws, clock):
+    config = Config(table_name="late", region="us-east-1", ready_cache_seconds=5)
+    app = create_app(config)
+    services = app.extensions["session_api"]
+    # The probe cache's own clock, moved by hand: no sleeping, no race with a loaded machine.
+    services.readiness = ReadinessCache(services.store, config.ready_cache_seconds, clock=clock)
+    client = app.test_client()
     assert client.get("/ready").status_code == 503
     boto3.client("dynamodb", region_name="us-east-1").create_table(**create_table_kwargs("late"))
     # Within the cache window the earlier answer stands...
+    clock.advance(4.9)
     assert client.get("/ready").status_code == 503
-    time.sleep(0.6)
-    # ...and after it the table is looked at again.
+    clock.advance(0.1)
+    # ...and once it has passed the table is looked at again.
     assert client.get("/ready").status_code == 200
 
 
