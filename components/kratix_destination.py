@@ -193,5 +193,7 @@ class KratixDestination(pulumi.ComponentResource):
         self.resources = kustomization(
             "resources", [{"name": f"kratix-{args.name}-dependencies"}], [self.flux_bucket, self.dependencies]
         )
+        self.resources_kustomization = f"{args.flux_namespace}/kratix-{args.name}-resources"
+        """namespace/name of the Kustomization that applies what requests produce (their Tables)."""
         self.ready: list[pulumi.Resource] = [self.destination, self.dependencies, self.resources]
         self.register_outputs({"destination": args.name, "stateStore": store_name})

@@ -45,6 +45,9 @@ PLURAL = "dynamodbrequests"
 PROMISE_NAME = "dynamodb"
 PIPELINE_DIR = "components/kratix/pipeline"
 CONFIGURE_PIPELINES = ("create-table", "table-status")
+TABLE_LABEL = "kubevela-dynamodb.dev/dynamodb-request"
+"""The label the configure pipeline puts on every ACK Table it writes (value: the request's
+name); what selects "the Tables this Promise produced" (REQUEST_LABEL in the pipeline)."""
 
 
 def _string(min_length: int = 1, max_length: int = 255, pattern: str | None = None) -> dict:

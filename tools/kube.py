@@ -1,6 +1,7 @@
 """A minimal read-only Kubernetes client: a kubeconfig and `requests`, nothing else.
 
-Enough for `status` and the report's inventory (GET and LIST). It supports what
+Enough for `status`, the report's inventory and the kratix stack's wait for its
+ACK Tables on destroy (GET and LIST). It supports what
 the platform's kubeconfig holds (k3d: client certificate + CA data) and bearer
 tokens; `exec` credential plugins (e.g. EKS's `aws eks get-token`) are not run:
 pass a kubeconfig with a token for those.
@@ -27,6 +28,10 @@ class KubeError(RuntimeError):
 
 class NotFound(KubeError):
     pass
+
+
+class Unreachable(KubeError):
+    """No HTTP answer at all (connection refused, DNS, TLS, timeout), as opposed to an HTTP error."""
 
 
 class KubeClient:
@@ -110,16 +115,16 @@ class KubeClient:
         try:
             response = self.session.get(self.server + path, params=params, timeout=self.timeout)
         except requests.RequestException as error:
-            raise KubeError(f"the Kubernetes API at {self.server} does not answer: {error.__class__.__name__}") from None
+            raise Unreachable(f"the Kubernetes API at {self.server} does not answer: {error.__class__.__name__}") from None
         if response.status_code == 404:
             raise NotFound(path)
         if response.status_code >= 400:
             raise KubeError(f"GET {path}: HTTP {response.status_code} {response.text[:200]}")
         return response.json()
 
-    def list(self, path: str) -> Iterator[dict[str, Any]]:
-        """Every item of a list path, following `continue` tokens."""
-        params: dict[str, Any] = {"limit": 500}
+    def list(self, path: str, params: dict[str, Any] | None = None) -> Iterator[dict[str, Any]]:
+        """Every item of a list path, following `continue` tokens; `params` e.g. a labelSelector."""
+        params = {**(params or {}), "limit": 500}
         while True:
             page = self.get(path, params)
             yield from page.get("items") or []
