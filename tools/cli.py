@@ -57,6 +57,12 @@ class CliError(RuntimeError):
     """A user-facing failure; the message is printed as is and the exit code is 1."""
 
 
+def _kube_client(kubeconfig: str):
+    from tools.kube import KubeClient
+
+    return KubeClient.from_kubeconfig(kubeconfig)
+
+
 class Context:
     """What the commands share; every outside effect is a replaceable attribute (tests swap them)."""
 
@@ -69,6 +75,7 @@ class Context:
         self._ops: StackOps | None = None
         self.ops_factory: Callable[[], StackOps] = self._automation_ops
         self.target_factory: Callable[[dict[str, Any]], Target] = target_from_outputs
+        self.kube_factory: Callable[[str], Any] = _kube_client
 
     def say(self, text: str) -> None:
         self.out.write(text + "\n")
@@ -167,6 +174,30 @@ def _record_inventory(ctx: Context, runs: list[StackRun]) -> None:
         ctx.say(f"{r.stack}: {found[r.stack]['objects']} Kubernetes objects, {found[r.stack]['crds']} CRDs attributed")
 
 
+def _release_recovery(ctx: Context) -> Callable[[str, str, str], str | None]:
+    """Drop Helm's record of a release an interrupted run was installing (tools/helm_records.py).
+
+    Needs the platform's kubeconfig output, which exists once a platform `up` completed;
+    without it the orchestrator prints the command instead.
+    """
+    from tools.helm_records import forget_interrupted_release
+
+    def recover(stack: str, namespace: str, release: str) -> str | None:
+        try:
+            kubeconfig = ctx.ops.outputs(PLATFORM).get("kubeconfig") if ctx.ops.exists(PLATFORM) else None
+        except StackOpsError:
+            kubeconfig = None
+        if not kubeconfig:
+            return None
+        kube = ctx.kube_factory(kubeconfig)
+        try:
+            return forget_interrupted_release(kube, namespace, release)
+        finally:
+            kube.close()
+
+    return recover
+
+
 def cmd_up(ctx: Context, args: argparse.Namespace) -> int:
     names = validate_approaches(args.approaches, allow_platform=True)
     approaches = [n for n in names if n != PLATFORM] if args.approaches else list(APPROACHES)
@@ -174,7 +205,9 @@ def cmd_up(ctx: Context, args: argparse.Namespace) -> int:
     if args.no_platform and not ctx.ops.exists(PLATFORM):
         raise CliError("--no-platform needs an existing platform stack: run `up platform` first")
     progress = Progress(ctx.out)
-    orchestrator = Orchestrator(ctx.ops, progress, ctx.measurements, ctx.log_dir)
+    orchestrator = Orchestrator(
+        ctx.ops, progress, ctx.measurements, ctx.log_dir, release_recovery=_release_recovery(ctx)
+    )
     runs: list[StackRun] = []
     if not args.no_platform:
         runs += orchestrator.up([], include_platform=True)
@@ -520,7 +553,10 @@ def main(argv: list[str] | None = None, ctx: Context | None = None) -> int:
         ctx.err.write(f"error: {error}\n")
         return 1
     except KeyboardInterrupt:
-        ctx.err.write("interrupted: rerun the same command to continue (Pulumi picks up where it stopped)\n")
+        ctx.err.write(
+            "interrupted: rerun the same command to continue; it clears what the interrupted run left "
+            "pending and adopts what it had created\n"
+        )
         return 130
 
 

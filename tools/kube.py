@@ -1,7 +1,9 @@
 """A minimal read-only Kubernetes client: a kubeconfig and `requests`, nothing else.
 
 Enough for `status`, the report's inventory and the kratix stack's wait for its
-ACK Tables on destroy (GET and LIST). It supports what
+ACK Tables on destroy (GET and LIST), plus DELETE for the one repair the CLI
+makes: dropping Helm's record of an install an interrupted run left behind
+(tools/helm_records.py). It supports what
 the platform's kubeconfig holds (k3d: client certificate + CA data) and bearer
 tokens; `exec` credential plugins (e.g. EKS's `aws eks get-token`) are not run:
 pass a kubeconfig with a token for those.
@@ -121,6 +123,15 @@ class KubeClient:
         if response.status_code >= 400:
             raise KubeError(f"GET {path}: HTTP {response.status_code} {response.text[:200]}")
         return response.json()
+
+    def delete(self, path: str) -> None:
+        """DELETE one object; one that is already gone is fine."""
+        try:
+            response = self.session.delete(self.server + path, timeout=self.timeout)
+        except requests.RequestException as error:
+            raise Unreachable(f"the Kubernetes API at {self.server} does not answer: {error.__class__.__name__}") from None
+        if response.status_code >= 400 and response.status_code != 404:
+            raise KubeError(f"DELETE {path}: HTTP {response.status_code} {response.text[:200]}")
 
     def list(self, path: str, params: dict[str, Any] | None = None) -> Iterator[dict[str, Any]]:
         """Every item of a list path, following `continue` tokens; `params` e.g. a labelSelector."""
