@@ -265,6 +265,16 @@ def audit_tables(ctx: Context, approaches: list[str], whole_prefix: bool, target
     return True
 
 
+def _say_leftovers(ctx: Context, runs: list[StackRun], cluster_mode: str | None) -> None:
+    """What each finished destroy left in the cluster by design (tools/leftovers.py)."""
+    from tools.leftovers import describe
+
+    for run in runs:
+        if run.ok:
+            for line in describe(run.stack, cluster_mode):
+                ctx.say(f"{run.stack}: {line}")
+
+
 def cmd_down(ctx: Context, args: argparse.Namespace) -> int:
     names = validate_approaches(args.approaches, allow_platform=True)
     whole = not args.approaches or PLATFORM in args.approaches
@@ -287,7 +297,14 @@ def cmd_down(ctx: Context, args: argparse.Namespace) -> int:
             return True
         return audit_tables(ctx, selected, whole_prefix)
 
+    cluster_mode = None
+    if ctx.ops.exists(PLATFORM):
+        try:
+            cluster_mode = ctx.ops.outputs(PLATFORM).get("clusterMode")
+        except StackOpsError:
+            cluster_mode = None
     runs = orchestrator.down(approaches, include_platform=whole, audit=audit)
+    _say_leftovers(ctx, runs, cluster_mode)
     if any(not r.ok for r in runs):
         return 1
     if whole and not any(r.stack == PLATFORM for r in runs) and ctx.ops.exists(PLATFORM):
