@@ -1,4 +1,4 @@
-"""What stays in the cluster after a stack's destroy, and why. `down` prints it; docs/teardown.md explains it.
+"""What stays in the cluster after a stack's destroy, and why. `down` prints it; docs/cli.md explains it.
 
 Everything a stack creates through Pulumi is deleted with it, in reverse order.
 What stays is what neither Pulumi nor Helm deletes by their own rules:
@@ -122,5 +122,5 @@ def describe(stack: str, cluster_mode: str | None = None) -> list[str]:
         lines.append(f"left in the cluster: {leftover.what} ({len(leftover.names)}), {leftover.why}:")
         lines.append("  " + ", ".join(leftover.names))
     if lines:
-        lines.append("  (harmless to a later `up`; delete them by hand to clean the cluster: docs/teardown.md)")
+        lines.append("  (harmless to a later `up`; to clean the cluster, delete them by hand: docs/cli.md, What stays after `down`)")
     return lines

@@ -8,7 +8,8 @@ Two steps, one program (the step is the first argument):
     store; Flux applies it; the ACK controller creates the table) and a status
     to ``/kratix/metadata/status.yaml``: ``REQUESTED`` for a table not seen yet,
     otherwise the last status ``table-status`` observed. Kratix reruns the whole
-    workflow (every 10 h by default, on a spec change, on a Promise update); the
+    workflow (every 10 h by default: syntasso/kratix internal/controller/shared.go
+    DefaultReconciliationInterval; on a spec change, on a Promise update); the
     input object it hands over holds the request's current status, so a rerun
     does not flip an ACTIVE table (and its app) back to "requested".
 
