@@ -12,8 +12,9 @@ What stays is what neither Pulumi nor Helm deletes by their own rules:
   with --allow-crd-deletion (kubernetes-sigs/kro@v0.9.3
   pkg/controller/resourcegraphdefinition/controller_cleanup.go; chart value
   config.allowCRDDeletion, default false), and this project keeps that default;
-- Crossplane's own CRDs are applied by its init container (`crossplane core init`,
-  crossplane/crossplane@v2.3.4 cluster/crds/), not by Helm.
+- Crossplane's own CRDs and its `crossplane-no-usages` webhook configuration are
+  applied by its init container (`crossplane core init`, crossplane/crossplane@v2.3.4
+  cmd/crossplane/core/init.go, cluster/crds/, cluster/webhookconfigurations/), not by Helm.
 
 None of them blocks a later `up` of the same stack: CRDs are not namespaced and
 hold no objects once the stack is gone; Helm skips `crds/` CRDs that exist;
@@ -99,6 +100,12 @@ LEFTOVERS: dict[str, tuple[Leftover, ...]] = {
     ),
     "crossplane": (
         Leftover("Crossplane's CRDs", CROSSPLANE_CRDS, "applied by Crossplane's init container, not by Helm"),
+        Leftover(
+            "Crossplane's webhook configuration",
+            ("validatingwebhookconfiguration/crossplane-no-usages",),
+            "applied by the init container too (crossplane@v2.3.4 cluster/webhookconfigurations/usage.yaml); it "
+            "only guards the deletion of objects labelled crossplane.io/in-use=true, which none is once the stack is gone",
+        ),
     ),
     # Only on an existing cluster: on k3d the platform's destroy deletes the cluster itself.
     "platform": (

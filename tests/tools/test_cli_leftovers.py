@@ -61,3 +61,12 @@ def test_a_failed_destroy_lists_nothing(make_ctx, fake_ops):
     ctx = make_ctx(ops)
     assert cli.main(["down", "kratix"], ctx) == 1
     assert "left in the cluster" not in ctx.text()
+
+
+def test_down_of_crossplane_names_its_webhook_configuration(make_ctx, fake_ops):
+    ops = fake_ops(existing={"platform", "crossplane"}, outputs={"platform": {**PLATFORM_OUT, "clusterMode": "k3d"}})
+    ctx = make_ctx(ops)
+    assert cli.main(["down", "crossplane", "--skip-audit"], ctx) == 0
+    text = ctx.text()
+    assert "crossplane: left in the cluster: Crossplane's CRDs (21)" in text
+    assert "validatingwebhookconfiguration/crossplane-no-usages" in text
