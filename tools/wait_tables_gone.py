@@ -158,27 +158,35 @@ class TableWait:
             parts.append(f"being deleted since {meta['deletionTimestamp']}, finalizers {meta.get('finalizers') or []}")
         else:
             request = self._request(meta)
-            if request == "present":
+            if request is None:
+                parts.append("not being deleted, and no DynamoDBRequest asks for it: Flux has not pruned it")
+            elif _meta(request).get("deletionTimestamp"):
+                parts.append(
+                    f"not being deleted: its DynamoDBRequest {_key(table)} is itself being deleted since "
+                    f"{_meta(request)['deletionTimestamp']}, finalizers {_meta(request).get('finalizers') or []} "
+                    "(Kratix removes its Work, then the file Flux prunes)"
+                )
+            elif request:
                 parts.append(
                     f"not being deleted: its DynamoDBRequest {_key(table)} still exists (a request this stack "
                     "did not make? delete it, or leave the Promise in place)"
                 )
             else:
-                parts.append("not being deleted, and no DynamoDBRequest asks for it: Flux has not pruned it")
+                parts.append("not being deleted (its DynamoDBRequest could not be read)")
         for condition in (table.get("status") or {}).get("conditions") or []:
             if condition.get("type") in ("ACK.Terminal", "ACK.Recoverable") and condition.get("status") == "True":
                 parts.append(f"{condition['type']}: {condition.get('message', '')}")
         return "; ".join(parts)
 
-    def _request(self, meta: dict) -> str:
+    def _request(self, meta: dict) -> dict | None:
+        """The DynamoDBRequest of a Table's name: the object, None when there is none, {} when unreadable."""
         path = REQUESTS_PATH.format(namespace=meta.get("namespace", ""), name=meta.get("name", ""))
         try:
-            self.client.get(path)
-            return "present"
+            return self.client.get(path) or {"metadata": {}}
         except NotFound:
-            return "absent"
+            return None
         except KubeError:
-            return "unknown"
+            return {}
 
 
 def _meta(obj: dict) -> dict:

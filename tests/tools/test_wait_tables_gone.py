@@ -44,7 +44,7 @@ class ScriptedClient:
 
     def __init__(self, answers, requests=()):
         self.answers = list(answers)
-        self.requests = set(requests)
+        self.requests = dict(requests)
         self.listed = []
 
     def list(self, path, params=None):
@@ -56,7 +56,7 @@ class ScriptedClient:
 
     def get(self, path, params=None):
         if path in self.requests:
-            return {}
+            return self.requests[path]
         raise NotFound(path)
 
 
@@ -106,7 +106,8 @@ def test_no_table_crd_means_no_table():
 def test_timeout_names_each_table_its_state_and_what_to_inspect():
     stuck = table(deleting=True, conditions=[{"type": "ACK.Recoverable", "status": "True", "message": "AccessDenied"}])
     kept = table("orders", namespace="team-a")
-    client = ScriptedClient([[stuck, kept]], requests={wait.REQUESTS_PATH.format(namespace="team-a", name="orders")})
+    kept_request = {"metadata": {"name": "orders", "namespace": "team-a"}}
+    client = ScriptedClient([[stuck, kept]], requests={wait.REQUESTS_PATH.format(namespace="team-a", name="orders"): kept_request})
     with pytest.raises(wait.WaitFailed) as failed:
         run(client, timeout=30)
     text = str(failed.value)
@@ -120,6 +121,15 @@ def test_timeout_names_each_table_its_state_and_what_to_inspect():
     assert "kubectl -n ack-system logs -l app.kubernetes.io/instance=ack-dynamodb-controller" in text
     assert "kubectl -n flux-system describe kustomization kratix-platform-resources" in text
     assert "KVDEMO_SKIP_TABLE_WAIT=1" in text
+
+
+def test_a_request_still_being_deleted_is_named_as_such():
+    path = wait.REQUESTS_PATH.format(namespace="session-apps", name="sessions-table-kratix")
+    request = {"metadata": {"deletionTimestamp": "2026-12-02T17:01:00Z", "finalizers": ["kratix.io/work-cleanup"]}}
+    with pytest.raises(wait.WaitFailed) as failed:
+        run(ScriptedClient([[table()]], requests={path: request}), timeout=10)
+    assert ("not being deleted: its DynamoDBRequest session-apps/sessions-table-kratix is itself being deleted since "
+            "2026-12-02T17:01:00Z, finalizers ['kratix.io/work-cleanup']") in str(failed.value)
 
 
 def test_api_errors_are_retried_until_the_deadline_and_then_named():
