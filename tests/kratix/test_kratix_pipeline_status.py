@@ -268,7 +268,8 @@ def test_the_step_exits_zero_when_the_api_fails(tmp_path, monkeypatch, capsys):
 
 def test_the_container_without_in_cluster_credentials_retries_instead_of_crashing(tmp_path):
     root = kratix_tree(tmp_path, request(with_defaults(VALID["minimal"])))
-    env = {"KRATIX_DIR": str(root), "KRATIX_WORKFLOW_ACTION": "configure", "PATH": "/usr/bin:/bin"}
+    env = {"KRATIX_DIR": str(root), "KRATIX_WORKFLOW_ACTION": "configure", "PATH": "/usr/bin:/bin",
+           "PYTHONDONTWRITEBYTECODE": "1"}
     done = subprocess.run([sys.executable, str(pipeline.__file__), "table-status"], env=env, capture_output=True,
                           text=True, check=False)
     assert done.returncode == 0, done.stderr

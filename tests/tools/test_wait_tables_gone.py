@@ -224,6 +224,7 @@ def test_the_components_delete_command_runs_the_module_from_the_project_folder(t
     env = {
         "PATH": f"{Path(sys.executable).parent}:/usr/bin:/bin",
         "HOME": str(tmp_path),
+        "PYTHONDONTWRITEBYTECODE": "1",  # nothing written into the project tree
         wait.ENV_KUBECONFIG: kubeconfig,
         wait.ENV_SELECTOR: TABLE_LABEL,
         wait.ENV_TIMEOUT: "30",
