@@ -175,9 +175,11 @@ class KratixDestination(pulumi.ComponentResource):
                     "path": f"./{args.name}/{kind}",
                     "prune": True,
                     "dependsOn": depends_on,
-                    # Deleting the Kustomization deletes what it applied AND waits until
-                    # those objects are gone (an ACK Table: until ACK deleted the table),
-                    # so a destroy cannot outrun the table's deletion through here.
+                    # Deleting the Kustomization deletes what it still applies AND waits until
+                    # those objects are gone. A Table whose file Kratix already removed is NOT
+                    # among them: Flux's reconcile pruned it without waiting and dropped it from
+                    # the inventory (kustomize-controller v1.6.1 prune()). The stack's destroy
+                    # waits for those Tables itself (components/kratix_table_wait.py).
                     "deletionPolicy": "WaitForTermination",
                     # That wait lasts spec.timeout, which defaults to interval-30s with a
                     # 30s floor, and on expiry the finalizer goes anyway (kustomize-controller
