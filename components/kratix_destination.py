@@ -175,9 +175,11 @@ class KratixDestination(pulumi.ComponentResource):
                     "path": f"./{args.name}/{kind}",
                     "prune": True,
                     "dependsOn": depends_on,
-                    # Deleting the Kustomization deletes what it applied AND waits until
-                    # those objects are gone (an ACK Table: until ACK deleted the table),
-                    # so a destroy cannot outrun the table's deletion through here.
+                    # Deleting the Kustomization deletes what it still applies AND waits until
+                    # those objects are gone. A Table whose file Kratix already removed is NOT
+                    # among them: Flux's reconcile pruned it without waiting and dropped it from
+                    # the inventory (kustomize-controller v1.6.1 prune()). The stack's destroy
+                    # waits for those Tables itself (components/kratix_table_wait.py).
                     "deletionPolicy": "WaitForTermination",
                     # That wait lasts spec.timeout, which defaults to interval-30s with a
                     # 30s floor, and on expiry the finalizer goes anyway (kustomize-controller
@@ -193,5 +195,7 @@ class KratixDestination(pulumi.ComponentResource):
         self.resources = kustomization(
             "resources", [{"name": f"kratix-{args.name}-dependencies"}], [self.flux_bucket, self.dependencies]
         )
+        self.resources_kustomization = f"{args.flux_namespace}/kratix-{args.name}-resources"
+        """namespace/name of the Kustomization that applies what requests produce (their Tables)."""
         self.ready: list[pulumi.Resource] = [self.destination, self.dependencies, self.resources]
         self.register_outputs({"destination": args.name, "stateStore": store_name})

@@ -11,11 +11,15 @@ one image built from this repository and imported into the cluster):
    the table;
 2. `table-status` reads that Table back and writes `tableStatus`/`tableArn`
    into the request's status, retrying until the table is ACTIVE, so the
-   request's `Reconciled` condition means "the table exists".
+   request's `Reconciled` condition means "the table exists". API errors and a
+   missing Table CRD are retried too (never a failed Job), and a rerun of the
+   workflow keeps the last observed status.
 
 No delete pipeline: deleting a request deletes its Work, Kratix removes the file
 from the bucket, Flux prunes the Table and ACK deletes the table
-(syntasso/kratix-docs docs/main/03-reference/15-resources/03-delete.md).
+(syntasso/kratix-docs docs/main/03-reference/15-resources/03-delete.md). Flux
+does not wait for that deletion, so the stack's destroy does
+(components/kratix_table_wait.py, by TABLE_LABEL).
 
 Ref: CRD platform.kratix.io_promises.yaml (v1alpha1, cluster scoped; spec.api is a
 CustomResourceDefinition, spec.workflows.resource.configure a list of Pipelines);
@@ -45,6 +49,9 @@ PLURAL = "dynamodbrequests"
 PROMISE_NAME = "dynamodb"
 PIPELINE_DIR = "components/kratix/pipeline"
 CONFIGURE_PIPELINES = ("create-table", "table-status")
+TABLE_LABEL = "kubevela-dynamodb.dev/dynamodb-request"
+"""The label the configure pipeline puts on every ACK Table it writes (value: the request's
+name); what selects "the Tables this Promise produced" (REQUEST_LABEL in the pipeline)."""
 
 
 def _string(min_length: int = 1, max_length: int = 255, pattern: str | None = None) -> dict:
@@ -193,6 +200,8 @@ def configure_pipelines(image: str, image_pull_secrets: list[str] | tuple[str, .
             "spec": {
                 "containers": [_container("table-status", image, "table-status")],
                 # A Role in the pipeline's namespace (the request's): read the Table back.
+                # Telling "no Table" from "no Table API" uses discovery, which the
+                # system:discovery ClusterRole already grants every authenticated client.
                 "rbac": {
                     "permissions": [{"apiGroups": ["dynamodb.services.k8s.aws"], "resources": ["tables"], "verbs": ["get"]}]
                 },

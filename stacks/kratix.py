@@ -11,11 +11,12 @@ The ACK DynamoDB controller is the platform's (shared with `kro`). `pulumi up`
 returns once the Application is `running`: the request is Reconciled (its
 workflow saw the table ACTIVE) and the API passed its /ready probe.
 
-`pulumi destroy` runs the same edges backwards: the Application (KubeVela waits
-until the DynamoDBRequest is gone; Kratix deletes its Work and the file in the
-bucket), then the Promise, then the Kustomizations, whose deletion waits until
-every Table they applied is gone (ACK, still running, deletes the table first),
-then the Destination and the state store, Flux, MinIO, Kratix, cert-manager.
+`pulumi destroy` runs the same edges backwards: the Application (KubeVela deletes
+the DynamoDBRequest; Kratix deletes its Work and the file in the bucket; Flux
+prunes the Table), then the wait until every ACK Table the Promise produced is
+gone (ACK, still running, deletes each table first; components/kratix_table_wait.py),
+then the Promise, the Kustomizations, the Destination and the state store, Flux,
+MinIO, Kratix, cert-manager.
 """
 
 from __future__ import annotations
@@ -28,7 +29,8 @@ from components.cert_manager import CertManager, CertManagerArgs
 from components.flux import Flux, FluxArgs
 from components.kratix import Kratix, KratixArgs
 from components.kratix_destination import KratixDestination, KratixDestinationArgs
-from components.kratix_promise import DynamoDBPromise, DynamoDBPromiseArgs, cluster_identity
+from components.kratix_promise import TABLE_LABEL, DynamoDBPromise, DynamoDBPromiseArgs, cluster_identity
+from components.kratix_table_wait import TablesGone, TablesGoneArgs
 from components.minio import ROOT_USER, Minio, MinioArgs
 from components.session_app import SessionApplication
 from components.vela_definitions import DynamoDBComponentDefinition, DynamoDBComponentDefinitionArgs
@@ -108,14 +110,31 @@ def build() -> None:
         on_cluster,
     )
 
+    # Destroy only: after the Application (and its request) is gone, wait until ACK,
+    # still running, has deleted every Table the Promise produced; only then may the
+    # Promise, the Kustomizations, Flux and Kratix go (they depend on nothing here,
+    # this depends on them). Flux prunes a Table without waiting for it.
+    tables_gone = TablesGone(
+        "kratix-tables-gone",
+        TablesGoneArgs(
+            kubeconfig=platform.kubeconfig,
+            kube_context=platform.kube_context,
+            selector=TABLE_LABEL,
+            ack_namespace=platform.ack_namespace,
+            kustomization=destination.resources_kustomization,
+        ),
+        pulumi.ResourceOptions(depends_on=[promise.promise, *destination.ready, *kratix.ready, flux.release]),
+    )
+
     table_name = platform.table_name(ENGINE)
     app = SessionApplication(
         f"session-api-app-{ENGINE}",
         _validated("appTimeoutMinutes", lambda: platform.session_app_args(ENGINE, cfg.app_timeout_minutes)),
         # The DynamoDBRequest needs its definition, an Available Promise (its CRD served)
         # and Flux applying what the pipeline writes. On destroy the same edges delete
-        # the Application, and with it the request, while all of them still run.
-        on_cluster_after(definition, promise.promise, *destination.ready),
+        # the Application, and with it the request, while all of them still run; then
+        # the Tables' wait runs before any of them goes.
+        on_cluster_after(definition, promise.promise, *destination.ready, tables_gone.command),
     )
 
     pulumi.export("applicationName", app.app_name)

@@ -57,6 +57,12 @@ class CliError(RuntimeError):
     """A user-facing failure; the message is printed as is and the exit code is 1."""
 
 
+def _kube_client(kubeconfig: str, context: str | None = None):
+    from tools.kube import KubeClient
+
+    return KubeClient.from_kubeconfig(kubeconfig, context)
+
+
 class Context:
     """What the commands share; every outside effect is a replaceable attribute (tests swap them)."""
 
@@ -70,6 +76,7 @@ class Context:
         self.ops_factory: Callable[[], StackOps] = self._automation_ops
         self.target_factory: Callable[[dict[str, Any]], Target] = lambda outputs: target_from_outputs(outputs, self.kube)
         self._kube = None
+        self.kube_factory: Callable[[str, str | None], Any] = _kube_client
 
     def say(self, text: str) -> None:
         self.out.write(text + "\n")
@@ -186,6 +193,32 @@ def _record_inventory(ctx: Context, runs: list[StackRun]) -> None:
         ctx.say(f"{r.stack}: {found[r.stack]['objects']} Kubernetes objects, {found[r.stack]['crds']} CRDs attributed")
 
 
+def _release_recovery(ctx: Context) -> Callable[[str, str, str], str | None]:
+    """Drop Helm's record of a release an interrupted run was installing (tools/helm_records.py).
+
+    Needs the platform's kubeconfig output, which exists once a platform `up` completed;
+    without it the orchestrator prints the command instead.
+    """
+    from tools.helm_records import forget_interrupted_release
+
+    def recover(stack: str, namespace: str, release: str) -> str | None:
+        try:
+            platform = ctx.ops.outputs(PLATFORM) if ctx.ops.exists(PLATFORM) else {}
+        except StackOpsError:
+            platform = {}
+        kubeconfig = platform.get("kubeconfig")
+        if not kubeconfig:
+            return None
+        # The platform's context, as every other client uses (None: the kubeconfig's current one).
+        kube = ctx.kube_factory(kubeconfig, platform.get("kubeContext") or None)
+        try:
+            return forget_interrupted_release(kube, namespace, release)
+        finally:
+            kube.close()
+
+    return recover
+
+
 def cmd_up(ctx: Context, args: argparse.Namespace) -> int:
     names = validate_approaches(args.approaches, allow_platform=True)
     approaches = [n for n in names if n != PLATFORM] if args.approaches else list(APPROACHES)
@@ -193,7 +226,9 @@ def cmd_up(ctx: Context, args: argparse.Namespace) -> int:
     if args.no_platform and not ctx.ops.exists(PLATFORM):
         raise CliError("--no-platform needs an existing platform stack: run `up platform` first")
     progress = Progress(ctx.out)
-    orchestrator = Orchestrator(ctx.ops, progress, ctx.measurements, ctx.log_dir)
+    orchestrator = Orchestrator(
+        ctx.ops, progress, ctx.measurements, ctx.log_dir, release_recovery=_release_recovery(ctx)
+    )
     runs: list[StackRun] = []
     if not args.no_platform:
         runs += orchestrator.up([], include_platform=True)
@@ -251,6 +286,16 @@ def audit_tables(ctx: Context, approaches: list[str], whole_prefix: bool, target
     return True
 
 
+def _say_leftovers(ctx: Context, runs: list[StackRun], cluster_mode: str | None) -> None:
+    """What each finished destroy left in the cluster by design (tools/leftovers.py)."""
+    from tools.leftovers import describe
+
+    for run in runs:
+        if run.ok:
+            for line in describe(run.stack, cluster_mode):
+                ctx.say(f"{run.stack}: {line}")
+
+
 def cmd_down(ctx: Context, args: argparse.Namespace) -> int:
     names = validate_approaches(args.approaches, allow_platform=True)
     whole = not args.approaches or PLATFORM in args.approaches
@@ -273,7 +318,14 @@ def cmd_down(ctx: Context, args: argparse.Namespace) -> int:
             return True
         return audit_tables(ctx, selected, whole_prefix)
 
+    cluster_mode = None
+    if ctx.ops.exists(PLATFORM):
+        try:
+            cluster_mode = ctx.ops.outputs(PLATFORM).get("clusterMode")
+        except StackOpsError:
+            cluster_mode = None
     runs = orchestrator.down(approaches, include_platform=whole, audit=audit)
+    _say_leftovers(ctx, runs, cluster_mode)
     if any(not r.ok for r in runs):
         return 1
     if whole and not any(r.stack == PLATFORM for r in runs) and ctx.ops.exists(PLATFORM):
@@ -563,7 +615,10 @@ def main(argv: list[str] | None = None, ctx: Context | None = None) -> int:
         ctx.err.write(f"error: {error}\n")
         return 1
     except KeyboardInterrupt:
-        ctx.err.write("interrupted: rerun the same command to continue (Pulumi picks up where it stopped)\n")
+        ctx.err.write(
+            "interrupted: rerun the same command to continue; it clears what the interrupted run left "
+            "pending and adopts what it had created\n"
+        )
         return 130
     finally:
         ctx.close()

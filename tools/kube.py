@@ -1,11 +1,14 @@
 """A minimal Kubernetes client: a kubeconfig and `requests`, nothing else.
 
-Enough for `status` and the report's inventory (GET and LIST), and for reaching
+Enough for `status` and the report's inventory (GET and LIST), for reaching
 Services inside the cluster through the API server's service proxy
 (`smoke` and the teardown audit on a cluster whose ingress the program does not
-control). It authenticates as kubectl would with the platform's kubeconfig and
-context: client certificate, bearer token, or an `exec` credential plugin (EKS's
-`aws eks get-token`), run per client-go's ExecCredential protocol.
+control), for the kratix stack's wait for its ACK Tables on destroy, and DELETE
+for the one repair the CLI makes: dropping Helm's record of an install an
+interrupted run left behind (tools/helm_records.py). It authenticates as kubectl
+would with the platform's kubeconfig and context: client certificate, bearer
+token, or an `exec` credential plugin (EKS's `aws eks get-token`), run per
+client-go's ExecCredential protocol.
 
 Certificate and key go to a private temporary directory for the life of the
 client (requests needs files) and are removed on close.
@@ -142,6 +145,10 @@ class _KubeconfigSession(requests.Session):
         if verify is None:
             settings["verify"] = self.verify
         return settings
+
+
+class Unreachable(KubeError):
+    """No HTTP answer at all (connection refused, DNS, TLS, timeout), as opposed to an HTTP error."""
 
 
 class KubeClient:
@@ -315,11 +322,21 @@ class KubeClient:
         try:
             return self.session.get(self.server + path, params=params, timeout=self.timeout)
         except requests.RequestException as error:
-            raise KubeError(f"the Kubernetes API at {self.server} does not answer: {error.__class__.__name__}") from None
+            raise Unreachable(f"the Kubernetes API at {self.server} does not answer: {error.__class__.__name__}") from None
 
-    def list(self, path: str) -> Iterator[dict[str, Any]]:
-        """Every item of a list path, following `continue` tokens."""
-        params: dict[str, Any] = {"limit": 500}
+    def delete(self, path: str) -> None:
+        """DELETE one object; one that is already gone is fine."""
+        self.renew_if_due()
+        try:
+            response = self.session.delete(self.server + path, timeout=self.timeout)
+        except requests.RequestException as error:
+            raise Unreachable(f"the Kubernetes API at {self.server} does not answer: {error.__class__.__name__}") from None
+        if response.status_code >= 400 and response.status_code != 404:
+            raise KubeError(f"DELETE {path}: HTTP {response.status_code} {response.text[:200]}")
+
+    def list(self, path: str, params: dict[str, Any] | None = None) -> Iterator[dict[str, Any]]:
+        """Every item of a list path, following `continue` tokens; `params` e.g. a labelSelector."""
+        params = {**(params or {}), "limit": 500}
         while True:
             page = self.get(path, params)
             yield from page.get("items") or []

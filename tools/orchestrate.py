@@ -6,6 +6,18 @@
 `down`: approach stacks concurrently, then an audit of leftover tables while the
         DynamoDB target still exists, then the platform.
 
+Rerunning `up` after an interrupted one (Ctrl-C twice, a killed process) recovers:
+operations the engine left pending are cleared (`pulumi refresh
+--clear-pending-creates`), and that run adopts the Kubernetes objects the
+interrupted one had already created (pulumi-kubernetes `upsertExistingObjects`,
+through PULUMI_K8S_UPSERT_EXISTING_OBJECTS) instead of failing with AlreadyExists
+(pulumi-kubernetes >= 4.29 creates client-side). Helm releases whose create was
+pending are handed to `release_recovery` (the CLI drops Helm's record of the
+interrupted install, which the new install would refuse with "cannot re-use a name
+that is still in use"; the objects stay and that install adopts them), or the exact
+command is printed. A single Ctrl-C needs none of this: Pulumi lets the running
+steps finish, and a Release's install is atomic (rolled back on cancel).
+
 Pulumi is reached through `StackOps`; `AutomationOps` is the real one (Pulumi
 Automation API, local program in the project folder), tests pass a fake.
 """
@@ -24,6 +36,11 @@ from typing import Any, Callable, Protocol, TextIO
 from tools.state import APPROACHES, LOG_DIR, PLATFORM, Measurements, now
 
 APPLICATION_TYPE = "kubernetes:core.oam.dev/v1beta1:Application"
+RELEASE_TYPE = "kubernetes:helm.sh/v3:Release"
+ADOPT_ENV = "PULUMI_K8S_UPSERT_EXISTING_OBJECTS"
+"""Read by pulumi-kubernetes (provider config `upsertExistingObjects`; the Python SDK's
+Provider reads the same variable): create adopts an object that already exists.
+Ref: pulumi/pulumi-kubernetes CHANGELOG 4.29.0 (#2926), provider/pkg/provider/provider.go."""
 
 
 class StackOpsError(RuntimeError):
@@ -42,6 +59,20 @@ HINTS = (
         "passphrase must be set",
         "set PULUMI_CONFIG_PASSPHRASE or PULUMI_CONFIG_PASSPHRASE_FILE, or unset both to use .pulumi-state/passphrase",
     ),
+    # Helm's own words (helm/helm@v3.20.2 pkg/action/install.go availableName,
+    # pkg/action/action.go errPending), through pulumi-kubernetes' Release.
+    (
+        "cannot re-use a name that is still in use",
+        "Helm has a record of this release that Pulumi's state does not (an interrupted run): drop the record with "
+        "`kubectl -n <release namespace> delete secret -l owner=helm,name=<release>` (the objects stay; the next "
+        "install adopts them), then rerun the same command",
+    ),
+    (
+        "another operation (install/upgrade/rollback) is in progress",
+        "a Helm operation on this release was interrupted and its record is stuck pending: see it with "
+        "`kubectl -n <release namespace> get secret -l owner=helm,name=<release>`, delete the pending one "
+        "(label status=pending-install/pending-upgrade), then rerun the same command",
+    ),
 )
 _COLOR_TAG = re.compile(r"<\{%[^%]*%\}>")
 
@@ -57,9 +88,44 @@ def _command_error_text(error: Exception) -> str:
     return text + (f"\nhint: {hint}" if hint else "")
 
 
+@dataclass(frozen=True)
+class PendingOperation:
+    """An operation the engine started and never saw finish (the CLI was killed or crashed)."""
+
+    operation: str
+    """creating, updating, deleting, reading (Pulumi's apitype OperationType)."""
+    type: str
+    name: str
+    release: tuple[str, str] | None = None
+    """(namespace, release name) when this is a Helm Release."""
+
+
+def pending_from_deployment(deployment: dict[str, Any]) -> list[PendingOperation]:
+    """The `pending_operations` of an exported deployment (pulumi/pulumi sdk/go/common/apitype/core.go OperationV2)."""
+    found = []
+    for entry in deployment.get("pending_operations") or []:
+        resource = entry.get("resource") or {}
+        type_ = resource.get("type", "")
+        release = None
+        if type_ == RELEASE_TYPE:
+            inputs = resource.get("inputs") or {}
+            if isinstance(inputs.get("name"), str) and isinstance(inputs.get("namespace"), str):
+                release = (inputs["namespace"], inputs["name"])
+        found.append(PendingOperation(entry.get("type", ""), type_, _name_of_urn(resource.get("urn", "")), release))
+    return found
+
+
 class StackOps(Protocol):
     def exists(self, stack: str) -> bool: ...
-    def up(self, stack: str, on_output: Callable[[str], None], on_event: Callable[[Any], None]) -> None: ...
+    def up(
+        self,
+        stack: str,
+        on_output: Callable[[str], None],
+        on_event: Callable[[Any], None],
+        adopt_existing: bool = False,
+    ) -> None: ...
+    def pending_operations(self, stack: str) -> list[PendingOperation]: ...
+    def clear_pending(self, stack: str, on_output: Callable[[str], None]) -> None: ...
     def destroy(self, stack: str, on_output: Callable[[str], None], on_event: Callable[[Any], None]) -> None: ...
     def outputs(self, stack: str) -> dict[str, Any]: ...
     def resources(self, stack: str) -> list[dict[str, Any]]: ...
@@ -84,14 +150,19 @@ class AutomationOps:
         self._options = auto.LocalWorkspaceOptions(env_vars=env, pulumi_command=command)
         self._lock = threading.Lock()
 
-    def _stack(self, name: str, create: bool):
+    def _stack(self, name: str, create: bool, extra_env: dict[str, str] | None = None):
+        options = self._options
+        if extra_env:
+            options = self._auto.LocalWorkspaceOptions(
+                env_vars={**self._options.env_vars, **extra_env}, pulumi_command=self._options.pulumi_command
+            )
         # `pulumi stack select` writes the workspace's current-stack file, so one at a
         # time; the operations that follow pass `--stack` and run in parallel.
         with self._lock:
             if create:
-                return self._auto.create_or_select_stack(name, work_dir=self._project_dir, opts=self._options)
+                return self._auto.create_or_select_stack(name, work_dir=self._project_dir, opts=options)
             try:
-                return self._auto.select_stack(name, work_dir=self._project_dir, opts=self._options)
+                return self._auto.select_stack(name, work_dir=self._project_dir, opts=options)
             except self._auto.errors.CommandError as error:
                 raise StackOpsError(f"cannot select stack {name!r}: {_command_error_text(error)}") from None
 
@@ -105,9 +176,27 @@ class AutomationOps:
         # organization/<project>/<stack> when PULUMI_FULLY_QUALIFY_STACK_NAMES is set.
         return any(s.name.rsplit("/", 1)[-1] == stack for s in stacks)
 
-    def up(self, stack, on_output, on_event) -> None:
+    def up(self, stack, on_output, on_event, adopt_existing: bool = False) -> None:
+        extra_env = {ADOPT_ENV: "true"} if adopt_existing else None
         # show_secrets=False: the result summary then holds no decrypted config.
-        self._stack(stack, create=True).up(on_output=on_output, on_event=on_event, color="never", show_secrets=False)
+        self._stack(stack, create=True, extra_env=extra_env).up(
+            on_output=on_output, on_event=on_event, color="never", show_secrets=False
+        )
+
+    def pending_operations(self, stack: str) -> list[PendingOperation]:
+        if not self.exists(stack):
+            return []
+        try:
+            deployment = self._stack(stack, create=False).export_stack().deployment or {}
+        except self._auto.errors.CommandError as error:
+            raise StackOpsError(f"cannot export {stack!r}: {_command_error_text(error)}") from None
+        return pending_from_deployment(deployment)
+
+    def clear_pending(self, stack: str, on_output) -> None:
+        """`pulumi refresh --clear-pending-creates`: drops pending creates, refreshes everything else."""
+        self._stack(stack, create=False).refresh(
+            clear_pending_creates=True, on_output=on_output, color="never", show_secrets=False
+        )
 
     def destroy(self, stack, on_output, on_event) -> None:
         self._stack(stack, create=False).destroy(on_output=on_output, on_event=on_event, color="never", show_secrets=False)
@@ -235,6 +324,7 @@ class Orchestrator:
         log_dir: Path = LOG_DIR,
         clock: Callable[[], float] = now,
         table_watcher: Callable[[str, StackRun, threading.Event], None] | None = None,
+        release_recovery: Callable[[str, str, str], str | None] | None = None,
     ) -> None:
         self.ops = ops
         self.progress = progress
@@ -242,6 +332,47 @@ class Orchestrator:
         self.log_dir = log_dir
         self.clock = clock
         self.table_watcher = table_watcher
+        self.release_recovery = release_recovery
+        """(stack, namespace, release) -> what was done about Helm's record, or None when it could not look."""
+
+    def _pending(self, stack: str) -> list[PendingOperation]:
+        # A StackOps that cannot read state (a minimal fake) has nothing pending to recover.
+        reader = getattr(self.ops, "pending_operations", None)
+        return reader(stack) if reader is not None else []
+
+    def _recover(self, stack: str, pending: list[PendingOperation], on_output: Callable[[str], None]) -> None:
+        say = lambda text: self.progress.say(stack, text)  # noqa: E731
+        say(f"recovering: {len(pending)} operation(s) of an interrupted run never finished:")
+        for op in pending:
+            say(f"  {op.operation:<8} {_short_type(op.type)} {op.name}")
+        self.ops.clear_pending(stack, on_output)
+        say("  cleared (pulumi refresh --clear-pending-creates); this run adopts the Kubernetes objects "
+            "the interrupted one created")
+        for op in pending:
+            if op.release is None:
+                continue
+            namespace, release = op.release
+            done = None
+            if self.release_recovery is not None:
+                try:
+                    done = self.release_recovery(stack, namespace, release)
+                except Exception as error:  # the install's own error will then say more
+                    done = None
+                    say(f"  Helm release {namespace}/{release}: could not check its record ({error})")
+            if done:
+                say(f"  Helm release {namespace}/{release}: {done}")
+            else:
+                say(f"  Helm release {namespace}/{release}: if Helm answers \"cannot re-use a name that is still in "
+                    f"use\", run `kubectl -n {namespace} delete secret -l owner=helm,name={release}` (Helm's record "
+                    "of the interrupted install; the objects stay and the install adopts them), then rerun")
+
+    def _warn_pending_on_destroy(self, stack: str, pending: list[PendingOperation]) -> None:
+        creates = [op for op in pending if op.operation == "creating"]
+        if creates:
+            self.progress.say(stack, f"note: {len(creates)} object(s) an interrupted run was creating are not in the "
+                                     "state, so this destroy does not delete them (`up` first adopts them):")
+            for op in creates:
+                self.progress.say(stack, f"  {_short_type(op.type)} {op.name}")
 
     def _operate(self, stack: str, operation: str) -> StackRun:
         run = StackRun(stack, operation, started=self.clock())
@@ -260,8 +391,16 @@ class Orchestrator:
                 log.flush()
 
             try:
-                method = self.ops.up if operation == "up" else self.ops.destroy
-                method(stack, on_output, sink)
+                pending = self._pending(stack)
+                if operation == "up":
+                    if pending:
+                        self._recover(stack, pending, on_output)
+                        self.ops.up(stack, on_output, sink, adopt_existing=True)
+                    else:
+                        self.ops.up(stack, on_output, sink)
+                else:
+                    self._warn_pending_on_destroy(stack, pending)
+                    self.ops.destroy(stack, on_output, sink)
                 run.ok = True
             except Exception as error:  # the CLI's message is what the user needs; it is shown below
                 run.error = _first_lines(str(error))

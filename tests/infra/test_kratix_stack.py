@@ -183,6 +183,50 @@ def test_destroy_order(kx: PlanResult):
         assert not kx.waits_for(after, before), f"{after[1]} must not wait for {before[1]}"
 
 
+WAIT = (COMMAND, "kratix-tables-gone-wait")
+
+
+def test_destroy_waits_for_the_tables_between_the_application_and_the_promise(kx: PlanResult):
+    """Application first, then the wait for the ACK Tables, then everything that deletes them."""
+    app = (APPLICATION, "session-api-app-kratix")
+    assert kx.waits_for(app, WAIT), "the Application must be deleted before the wait runs"
+    assert not kx.waits_for(WAIT, app)
+    outlive_the_wait = [
+        (PROMISE, "dynamodb-promise"),
+        (KUSTOMIZATION, "kratix-destination-resources"),
+        (KUSTOMIZATION, "kratix-destination-dependencies"),
+        (BUCKET, "kratix-destination-flux-bucket"),
+        (DESTINATION, "kratix-destination-destination"),
+        (STORE, "kratix-destination-state-store"),
+        (JOB, "kratix-state-store-create-bucket"),
+        (RELEASE, "flux"),
+        (RELEASE, "kratix"),
+        (DEPLOY_PATCH, "kratix-adapter-rollout"),
+    ]
+    for resource in outlive_the_wait:
+        assert kx.waits_for(WAIT, resource), f"{resource[1]} must still be there while the Tables are deleted"
+        assert not kx.waits_for(resource, WAIT), f"{resource[1]} must not wait for the wait"
+
+
+def test_tables_wait_runs_only_on_destroy_with_the_kubeconfig_as_a_secret(kx: PlanResult, platform: PlanResult):
+    from components.kratix_promise import TABLE_LABEL
+
+    wait = kx.find(*WAIT)
+    inputs = wait.inputs
+    assert "create" not in inputs and "update" not in inputs
+    assert "-m tools.wait_tables_gone" in inputs["delete"]
+    env = inputs["environment"]
+    assert env["KVDEMO_TABLE_SELECTOR"] == TABLE_LABEL
+    assert env["KVDEMO_TABLE_WAIT_SECONDS"] == "600"
+    assert env["KVDEMO_FLUX_KUSTOMIZATION"] == "flux-system/kratix-platform-resources"
+    assert env["KVDEMO_ACK_NAMESPACE"] == "ack-system"
+    # The same context as every provider of the stack, not the kubeconfig's current one.
+    assert env["KVDEMO_KUBE_CONTEXT"] == platform.outputs["kubeContext"] != ""
+    assert wait.is_secret("environment")
+    assert "offline-plan-token" not in json.dumps(wait.masked_inputs)
+    assert wait.parent == "kubevela-dynamodb:kratix:TablesGone::kratix-tables-gone"
+
+
 def test_kustomizations_wait_for_what_they_applied_to_be_gone(kx: PlanResult):
     for name in ("kratix-destination-dependencies", "kratix-destination-resources"):
         spec = kx.find(KUSTOMIZATION, name).inputs["spec"]

@@ -147,3 +147,44 @@ def test_delete_action_writes_nothing(tmp_path):
     assert list((root / "output").iterdir()) == []
 
 
+
+
+# ─── reruns: Kratix runs the whole workflow again (10 h, spec change, Promise update) ──
+
+
+def _configure_with_status(tmp_path, current_status):
+    obj = request(with_defaults(VALID["minimal"]))
+    obj["status"] = current_status
+    root = kratix_tree(tmp_path, obj)
+    pipeline.configure(root / "input", root / "output", root / "metadata")
+    return yaml.safe_load((root / "metadata" / "status.yaml").read_text())
+
+
+def test_rerun_after_active_keeps_the_observed_status(tmp_path):
+    arn = "arn:aws:dynamodb:us-east-1:123456789012:table/kvdemo-minimal"
+    current = {
+        "tableName": "kvdemo-minimal",
+        "tableStatus": "ACTIVE",
+        "tableArn": arn,
+        "message": "table kvdemo-minimal is ACTIVE",
+        "conditions": [{"type": "Reconciled", "status": "True"}],
+        "kratix": {"workflows": {}},
+    }
+    assert _configure_with_status(tmp_path, current) == {
+        "tableName": "kvdemo-minimal",
+        "tableStatus": "ACTIVE",
+        "tableArn": arn,
+        "message": "table kvdemo-minimal is ACTIVE",
+    }
+
+
+def test_a_new_table_name_is_requested_again(tmp_path):
+    current = {"tableName": "kvdemo-old", "tableStatus": "ACTIVE", "message": "table kvdemo-old is ACTIVE"}
+    status = _configure_with_status(tmp_path, current)
+    assert status == {"tableName": "kvdemo-minimal", "tableStatus": "REQUESTED", "message": "table kvdemo-minimal requested"}
+
+
+def test_a_status_without_a_table_status_is_requested(tmp_path):
+    # What Kratix itself puts there before any pipeline ran.
+    status = _configure_with_status(tmp_path, {"message": "Pending", "conditions": []})
+    assert status["tableStatus"] == "REQUESTED"

@@ -16,8 +16,10 @@ from tools.state import Measurements
 class FakeOps:
     """Stacks in memory; records every operation in order. `fail` names stacks whose operation raises."""
 
-    def __init__(self, existing=(), outputs=None, fail=(), on_up=None, on_destroy=None):
+    def __init__(self, existing=(), outputs=None, fail=(), on_up=None, on_destroy=None, pending=None):
         self.stacks = set(existing)
+        self.pending = {stack: list(ops) for stack, ops in (pending or {}).items()}
+        self.adopted: list[str] = []
         self._outputs = outputs or {}
         self.fail = set(fail)
         self.calls: list[tuple[str, str]] = []
@@ -28,9 +30,11 @@ class FakeOps:
     def exists(self, stack):
         return stack in self.stacks
 
-    def up(self, stack, on_output, on_event):
+    def up(self, stack, on_output, on_event, adopt_existing=False):
         with self.lock:
             self.calls.append(("up", stack))
+            if adopt_existing:
+                self.adopted.append(stack)
         on_output(f"Updating ({stack})")
         if self.on_up:
             self.on_up(stack, on_event)
@@ -46,6 +50,14 @@ class FakeOps:
         if stack in self.fail:
             raise RuntimeError(f"error: {stack} failed to destroy")
         self.stacks.discard(stack)
+
+    def pending_operations(self, stack):
+        return list(self.pending.get(stack, []))
+
+    def clear_pending(self, stack, on_output):
+        with self.lock:
+            self.calls.append(("clear-pending", stack))
+        self.pending[stack] = []
 
     def outputs(self, stack):
         return dict(self._outputs.get(stack, {}))

@@ -1,0 +1,278 @@
+"""Rerunning `up` after an interrupted one: pending operations, AlreadyExists, Helm records."""
+
+from __future__ import annotations
+
+import json
+import os
+import stat
+from types import SimpleNamespace
+
+import pytest
+
+from tools import cli, orchestrate
+from tools.helm_records import forget_interrupted_release
+from tools.orchestrate import AutomationOps, PendingOperation, pending_from_deployment
+
+RELEASE = orchestrate.RELEASE_TYPE
+PLATFORM_OUT = {"dynamodbMode": "local", "dynamodbRegion": "us-east-1", "tablePrefix": "kvdemo-",
+                "kubeconfig": "SECRET-KUBECONFIG"}
+
+# What `pulumi stack export` holds after a run was killed mid-update (apitype DeploymentV3).
+DEPLOYMENT = {
+    "resources": [{"urn": "urn:pulumi:kratix::kubevela-dynamodb::pulumi:pulumi:Stack::kubevela-dynamodb-kratix"}],
+    "pending_operations": [
+        {
+            "resource": {
+                "urn": "urn:pulumi:kratix::kubevela-dynamodb::kubevela-dynamodb:kratix:Kratix$kubernetes:helm.sh/v3:Release::kratix",
+                "type": RELEASE,
+                "inputs": {"name": "kratix", "namespace": "default", "chart": "kratix"},
+            },
+            "type": "creating",
+        },
+        {
+            "resource": {
+                "urn": "urn:pulumi:kratix::kubevela-dynamodb::kubernetes:core/v1:Namespace::flux-namespace",
+                "type": "kubernetes:core/v1:Namespace",
+                "inputs": {"metadata": {"name": "flux-system"}},
+            },
+            "type": "creating",
+        },
+    ],
+}
+
+
+def test_pending_operations_are_read_from_the_exported_state():
+    assert pending_from_deployment(DEPLOYMENT) == [
+        PendingOperation("creating", RELEASE, "kratix", ("default", "kratix")),
+        PendingOperation("creating", "kubernetes:core/v1:Namespace", "flux-namespace", None),
+    ]
+    assert pending_from_deployment({"resources": []}) == []
+
+
+# ─── a model of the interrupted first `up` ──────────────────────────────────
+
+
+class ClusterModel:
+    """Objects in the cluster and Helm's records, as an interrupted run leaves them."""
+
+    def __init__(self):
+        self.objects: set[str] = set()
+        self.helm_records: dict[tuple[str, str], str] = {}
+        self.deleted: list[str] = []
+
+    # the Kubernetes API the CLI's release recovery uses
+    def list(self, path, params=None):
+        namespace = path.split("/")[4]
+        release = params["labelSelector"].split("name=")[1]
+        if (namespace, release) in self.helm_records:
+            name = f"sh.helm.release.v1.{release}.v1"
+            status = self.helm_records[(namespace, release)]
+            return iter([{"metadata": {"name": name, "labels": {"owner": "helm", "name": release, "status": status}}}])
+        return iter([])
+
+    def delete(self, path):
+        self.deleted.append(path)
+        namespace, name = path.split("/")[4], path.split("/")[-1]
+        release = name.split(".")[4]
+        self.helm_records.pop((namespace, release), None)
+
+    def close(self):
+        pass
+
+
+PROGRAM = [("kubernetes:core/v1:Namespace", "flux-namespace"), (RELEASE, "kratix"), ("kubernetes:core/v1:Secret", "creds")]
+
+
+class PulumiModel:
+    """`pulumi up` of a small program: client-side creates (AlreadyExists), Helm installs, pending operations."""
+
+    def __init__(self, fake_ops_cls, cluster: ClusterModel):
+        self.cluster = cluster
+        self.state: set[str] = set()
+        self.interrupt_at: str | None = None
+        model = self
+
+        class Ops(fake_ops_cls):
+            def up(self, stack, on_output, on_event, adopt_existing=False):
+                super().up(stack, on_output, on_event, adopt_existing)
+                model.up(stack, adopt_existing, self)
+
+        self.ops = Ops(existing={"platform"}, outputs={"platform": PLATFORM_OUT})
+
+    def up(self, stack, adopt, ops):
+        for type_, name in PROGRAM:
+            if name in self.state:
+                continue
+            if type_ == RELEASE:
+                if ("default", name) in self.cluster.helm_records:
+                    raise RuntimeError("error: Helm release failed: cannot re-use a name that is still in use")
+                self.cluster.helm_records[("default", name)] = "pending-install"
+            elif name in self.cluster.objects and not adopt:
+                raise RuntimeError(f'error: resource "{name}" was not successfully created: ... already exists')
+            self.cluster.objects.add(name)
+            if name == self.interrupt_at:
+                # Killed right after the object landed: never recorded, left pending.
+                self.interrupt_at = None
+                ops.pending[stack] = [
+                    PendingOperation("creating", type_, name, ("default", name) if type_ == RELEASE else None)
+                ]
+                raise RuntimeError("error: the update was interrupted")
+            if type_ == RELEASE:
+                self.cluster.helm_records[("default", name)] = "deployed"
+            self.state.add(name)
+
+
+@pytest.mark.parametrize("killed_after", [name for _, name in PROGRAM])
+def test_rerunning_up_after_a_killed_run_recovers(make_ctx, fake_ops, killed_after):
+    cluster = ClusterModel()
+    pulumi = PulumiModel(fake_ops, cluster)
+    pulumi.interrupt_at = killed_after
+    ctx = make_ctx(pulumi.ops)
+    ctx.kube_factory = lambda kubeconfig, context=None: cluster
+    ctx.target_factory = lambda outputs: (_ for _ in ()).throw(cli.TargetError("x"))
+    assert cli.main(["up", "kratix", "--no-platform"], ctx) == 1
+    assert cli.main(["up", "kratix", "--no-platform"], ctx) == 0
+    assert pulumi.state == {name for _, name in PROGRAM}
+    assert pulumi.ops.adopted == ["kratix"]
+    text = ctx.text()
+    assert "recovering: 1 operation(s) of an interrupted run never finished:" in text
+    assert "cleared (pulumi refresh --clear-pending-creates)" in text
+    if killed_after == "kratix":
+        assert "Helm release default/kratix: dropped Helm's record of the interrupted install (pending-install)" in text
+        assert cluster.deleted == ["/api/v1/namespaces/default/secrets/sh.helm.release.v1.kratix.v1"]
+    else:
+        assert cluster.deleted == []
+    # Only the recovering run adopts; the next one is an ordinary `up`.
+    assert cli.main(["up", "kratix", "--no-platform"], ctx) == 0
+    assert pulumi.ops.adopted == ["kratix"]
+
+
+def test_the_same_rerun_without_recovery_is_a_dead_end(fake_ops):
+    """What the recovery is for: the bare rerun fails the same way every time."""
+    cluster = ClusterModel()
+    pulumi = PulumiModel(fake_ops, cluster)
+    pulumi.interrupt_at = "flux-namespace"
+    with pytest.raises(RuntimeError, match="interrupted"):
+        pulumi.up("kratix", False, pulumi.ops)
+    for _ in range(2):
+        with pytest.raises(RuntimeError, match="already exists"):
+            pulumi.up("kratix", False, pulumi.ops)
+
+
+def test_without_a_kubeconfig_the_exact_command_is_printed(make_ctx, fake_ops):
+    pending = {"platform": [PendingOperation("creating", RELEASE, "kubevela", ("vela-system", "kubevela"))]}
+    ops = fake_ops(existing={"platform"}, outputs={"platform": {}}, pending=pending)
+    ctx = make_ctx(ops)
+    ctx.target_factory = lambda outputs: (_ for _ in ()).throw(cli.TargetError("x"))
+    assert cli.main(["up", "platform"], ctx) == 0
+    assert ops.calls[:2] == [("clear-pending", "platform"), ("up", "platform")]
+    assert ("Helm release vela-system/kubevela: if Helm answers \"cannot re-use a name that is still in use\", run "
+            "`kubectl -n vela-system delete secret -l owner=helm,name=kubevela`") in ctx.text()
+
+
+def test_destroy_with_pending_creates_says_what_it_cannot_delete(make_ctx, fake_ops):
+    pending = {"kro": [PendingOperation("creating", "kubernetes:core/v1:Namespace", "kro-namespace")]}
+    ops = fake_ops(existing={"platform", "kro"}, outputs={"platform": PLATFORM_OUT}, pending=pending)
+    ctx = make_ctx(ops)
+    assert cli.main(["down", "kro", "--skip-audit"], ctx) == 0
+    text = ctx.text()
+    assert "note: 1 object(s) an interrupted run was creating are not in the state" in text
+    assert "Namespace kro-namespace" in text
+
+
+def test_helm_record_is_dropped_only_for_that_release():
+    seen = []
+
+    class Kube:
+        def list(self, path, params=None):
+            seen.append((path, params))
+            return iter([
+                {"metadata": {"name": "sh.helm.release.v1.flux2.v2", "labels": {"status": "pending-upgrade"}}},
+                {"metadata": {"name": "sh.helm.release.v1.flux2.v1", "labels": {"status": "superseded"}}},
+            ])
+
+        def delete(self, path):
+            seen.append(("DELETE", path))
+
+    text = forget_interrupted_release(Kube(), "flux-system", "flux2")
+    assert seen == [
+        ("/api/v1/namespaces/flux-system/secrets", {"labelSelector": "owner=helm,name=flux2"}),
+        ("DELETE", "/api/v1/namespaces/flux-system/secrets/sh.helm.release.v1.flux2.v1"),
+        ("DELETE", "/api/v1/namespaces/flux-system/secrets/sh.helm.release.v1.flux2.v2"),
+    ]
+    assert text.startswith("dropped Helm's record of the interrupted install (superseded, pending-upgrade)")
+
+
+@pytest.mark.parametrize(
+    "error, fragment",
+    [
+        ("Helm release \"default/kratix\" failed: cannot re-use a name that is still in use",
+         "`kubectl -n <release namespace> delete secret -l owner=helm,name=<release>`"),
+        ("UPGRADE FAILED: another operation (install/upgrade/rollback) is in progress", "status=pending-install"),
+    ],
+)
+def test_helm_errors_get_the_command_that_recovers(error, fragment):
+    assert fragment in orchestrate.hint_for(error)
+
+
+# ─── the Automation API calls behind it (scripted `pulumi`) ─────────────────
+
+FAKE_PULUMI = """#!/bin/sh
+[ -n "$FAKE_PULUMI_LOG" ] && echo "$* | adopt=${PULUMI_K8S_UPSERT_EXISTING_OBJECTS:-}" >> "$FAKE_PULUMI_LOG"
+case "$*" in
+  *version*) echo "v3.272.0" ;;
+  *"stack ls"*) echo '[{"name": "kratix", "current": false}]' ;;
+  *"stack select"*) exit 0 ;;
+  *"stack export"*) cat "$FAKE_PULUMI_EXPORT" ;;
+  *"stack history"*) echo '[{"kind": "refresh", "startTime": "2026-12-02T17:00:00.000Z", "message": "", "environment": {}, "config": {}, "result": "succeeded", "endTime": "2026-12-02T17:00:01.000Z", "version": 3}]' ;;
+  *refresh*) echo "refreshed" ;;
+  *) echo "unexpected: $*" >&2; exit 3 ;;
+esac
+"""
+
+
+@pytest.fixture
+def scripted_pulumi(tmp_path):
+    root = tmp_path / "pulumi-root"
+    (root / "bin").mkdir(parents=True)
+    script = root / "bin" / "pulumi"
+    script.write_text(FAKE_PULUMI)
+    script.chmod(script.stat().st_mode | stat.S_IXUSR)
+    export = tmp_path / "export.json"
+    export.write_text(json.dumps({"version": 3, "deployment": DEPLOYMENT}))
+    log = tmp_path / "pulumi.log"
+    env = {"PATH": os.environ.get("PATH", ""), "FAKE_PULUMI_LOG": str(log), "FAKE_PULUMI_EXPORT": str(export)}
+    return SimpleNamespace(ops=AutomationOps(tmp_path, env, root), log=log)
+
+
+def test_automation_reads_pending_operations_and_clears_them_with_refresh(scripted_pulumi):
+    ops = scripted_pulumi.ops
+    assert [op.name for op in ops.pending_operations("kratix")] == ["kratix", "flux-namespace"]
+    assert ops.pending_operations("kro") == []  # no such stack: nothing to read
+    lines = []
+    ops.clear_pending("kratix", lines.append)
+    calls = scripted_pulumi.log.read_text().splitlines()
+    refresh = next(c for c in calls if " refresh " in c)
+    assert "--clear-pending-creates" in refresh and "--stack kratix" in refresh and "--yes" in refresh
+    assert refresh.endswith("| adopt=")
+    assert lines == ["refreshed"]
+
+
+def test_automation_up_adopts_only_when_asked(scripted_pulumi, monkeypatch):
+    from pulumi import automation as auto
+
+    seen = []
+
+    class Stack:
+        def up(self, **kwargs):
+            pass
+
+    def select(name, work_dir, opts):
+        seen.append(opts.env_vars.get(orchestrate.ADOPT_ENV))
+        return Stack()
+
+    monkeypatch.setattr(auto, "create_or_select_stack", select)
+    scripted_pulumi.ops.up("kratix", print, print)
+    scripted_pulumi.ops.up("kratix", print, print, adopt_existing=True)
+    scripted_pulumi.ops.up("kratix", print, print)
+    assert seen == [None, "true", None]
