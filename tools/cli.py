@@ -7,6 +7,7 @@
     smoke --local              the same smoke against a local app + moto server (no cluster)
     status [approach...]       Application -> table component -> engine object -> DynamoDB table; what blocks
     report                     side-by-side comparison as Markdown and PNG (out/report.md, out/report.png)
+    compare [approach...]      day-2 scenarios (drift, change, deletion) on the deployed demo, then restore it
     audit                      list tables with the demo's prefix left in the DynamoDB target
     plan STACK [--set k=v]     the offline plan of a stack (JSON)
     test [pytest args]         the test suite
@@ -421,6 +422,13 @@ def cmd_report(ctx: Context, args: argparse.Namespace, plan_lines: Callable[[], 
     return 0
 
 
+def cmd_compare(ctx: Context, args: argparse.Namespace) -> int:
+    from tools.compare_cluster import compare_command
+
+    ctx.ensure_tools()
+    return compare_command(ctx, args)
+
+
 def cmd_plan(ctx: Context, args: argparse.Namespace) -> int:
     from tools import plan
 
@@ -482,6 +490,18 @@ def parser() -> argparse.ArgumentParser:
     report = sub.add_parser("report", help="side-by-side comparison (Markdown + PNG)")
     report.add_argument("--out", default=str(OUT_DIR), help="output folder (default out/)")
     report.set_defaults(run=cmd_report)
+
+    from tools.compare import SCENARIOS
+
+    compare = sub.add_parser("compare", help="day-2 scenarios per approach: drift, change, deletion; then restore")
+    compare.add_argument("approaches", nargs="*", help=approaches_help)
+    compare.add_argument("--scenario", action="append", choices=SCENARIOS, default=[],
+                         help="run only this scenario (repeatable; default: all)")
+    compare.add_argument("--wait", type=_positive_int, default=660,
+                         help="seconds to wait for an engine to converge (default 660: the Crossplane provider polls every 10 min)")
+    compare.add_argument("--restore-wait", type=_positive_int, default=300, help="seconds per restore step (default 300)")
+    compare.add_argument("--poll", type=float, default=2.0, help=argparse.SUPPRESS)
+    compare.set_defaults(run=cmd_compare)
 
     audit = sub.add_parser("audit", help="tables with the demo's prefix still in the target")
     audit.set_defaults(run=cmd_audit)
