@@ -407,14 +407,17 @@ def cmd_report(ctx: Context, args: argparse.Namespace, plan_lines: Callable[[], 
         measurements = ctx.measurements.load()
     except ValueError as error:
         raise CliError(str(error)) from None
+    from tools.day2_report import day2_results
+
     rows = build_rows(measurements, plan_lines())
+    day2 = day2_results(measurements)
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
-    text = markdown(rows)
+    text = markdown(rows, day2=day2)
     (out / "report.md").write_text(text)
     ctx.say(text)
     try:
-        chart(rows, out / "report.png")
+        chart(rows, out / "report.png", day2=day2)
     except ImportError:
         ctx.say(f"wrote {out / 'report.md'}; the PNG chart needs matplotlib (`venv/bin/pip install matplotlib==3.11.2`)")
         return 0
