@@ -210,8 +210,9 @@ class Runner:
 
     # ─── one approach ───────────────────────────────────────────────────────
 
-    def run(self, demo: Demo, scenarios: list[str]) -> list[Result]:
-        results: list[Result] = []
+    def run(self, demo: Demo, scenarios: list[str], on_result: Callable[[Result], None] | None = None) -> list[Result]:
+        """Every scenario in turn; `on_result` gets each result as soon as it is known (and restored)."""
+        results: list[Result] = _Reporting(on_result)
         try:
             declared = tables.read_state(demo.dynamodb, demo.table)
             ready = _safe(demo.api_ready)()
@@ -235,9 +236,19 @@ class Runner:
             self.say(demo.approach, f"{scenario}: start (waits up to {self.wait:.0f} s for the engine)")
             try:
                 getattr(self, "_" + scenario.replace("-", "_"))(demo, declared, result)
+            except KeyboardInterrupt:
+                # Stopping half-way would leave the demo drifted: restore first, then stop.
+                result.error = "interrupted"
+                self.say(demo.approach, f"{scenario}: interrupted — restoring the demo first (Ctrl-C again stops at once)")
+                self._restore_after(demo, declared, result)
+                self._report(demo.approach, result)
+                results.append(result)
+                raise
             except Exception as error:  # the scenario's own failure: record it, still restore
                 result.error = f"{error.__class__.__name__}: {error}"
                 self.say(demo.approach, f"{scenario}: ERROR {result.error}")
+                if scenario == "delete-app":
+                    self._restore_after(demo, declared, result)
             if scenario != "delete-app":
                 self._restore_table(demo, declared, result)
             self._report(demo.approach, result)
@@ -250,6 +261,15 @@ class Runner:
                     results.append(skipped)
                 break
         return results
+
+    def _restore_after(self, demo: Demo, declared: TableState, result: Result) -> None:
+        if result.scenario == "delete-app":
+            if not demo.cluster.app_health().exists:
+                self._recreate(demo, declared, result)
+            else:
+                result.restored, result.restored_by = True, "already in its declared state"
+        else:
+            self._restore_table(demo, declared, result)
 
     def _report(self, approach: str, result: Result) -> None:
         if result.converged:
@@ -545,6 +565,19 @@ class Runner:
             result.not_restored.append(
                 "after pulumi up --refresh: " + "; ".join(state.differences(declared) or ["the API is not ready"])
             )
+
+
+class _Reporting(list):
+    """A list of results that hands each one to `on_result` as it is appended."""
+
+    def __init__(self, on_result: Callable[[Result], None] | None) -> None:
+        super().__init__()
+        self.on_result = on_result
+
+    def append(self, result: Result) -> None:  # type: ignore[override]
+        super().append(result)
+        if self.on_result is not None:
+            self.on_result(result)
 
 
 def _safe_list(read: Callable[[], list[str]]) -> list[str]:

@@ -326,8 +326,7 @@ def compare_command(ctx: Any, args: Any, demos: Any = None, clock: Any = None) -
                 progress.say(approach, f"skipped: {demo}")
                 continue
             compared += 1
-            results = runner.run(demo, scenarios)
-            record(ctx.measurements, approach, results)
+            results = runner.run(demo, scenarios, on_result=lambda r, a=approach: record(ctx.measurements, a, [r]))
             for result in results:
                 if not result.restored:
                     problems.append(f"{approach} {result.scenario}: not restored ({'; '.join(result.not_restored)})")

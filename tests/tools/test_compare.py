@@ -203,3 +203,21 @@ def test_cli_rejects_an_unknown_scenario_and_a_zero_wait(capsys):
     assert "invalid choice: 'drift-everything'" in err and "must be at least 1" in err
     args = cli.parser().parse_args(["compare", "kro", "--scenario", "delete-app"])
     assert (args.approaches, args.scenario, args.wait) == (["kro"], ["delete-app"], 660)
+
+
+def test_ctrl_c_in_a_scenario_restores_the_demo_records_it_and_stops(ddb):
+    demo, runner, lines = make_demo(ddb, "heals")
+    change = demo.cluster.change_table
+
+    def change_then_interrupt(properties):
+        change(properties)
+        demo.cluster.tick(runner.clock.now())  # the engine applies the change
+        raise KeyboardInterrupt
+
+    demo.cluster.change_table = change_then_interrupt
+    seen = []
+    with pytest.raises(KeyboardInterrupt):
+        runner.run(demo, ["change-index", "delete-app"], on_result=seen.append)
+    assert [(r.scenario, r.error, r.restored) for r in seen] == [("change-index", "interrupted", True)]
+    state = tables.read_state(ddb, demo.table)
+    assert "kvdemo-compare-by-user" not in state.indexes and demo.cluster.calls[-1] == "restore"
