@@ -285,7 +285,8 @@ class Runner:
         if result.status:
             self.say(approach, f"{result.scenario}: status said: {result.status}")
         if result.restored:
-            self.say(approach, f"{result.scenario}: restored ({result.restored_by})")
+            took = result.measures.get("restoreSeconds")
+            self.say(approach, f"{result.scenario}: restored ({result.restored_by}" + (f", {took:.0f} s)" if took is not None else ")"))
         else:
             self.say(approach, f"{result.scenario}: NOT RESTORED: {'; '.join(result.not_restored)}")
 
@@ -342,6 +343,7 @@ class Runner:
                 continue
             found = self.watch(demo.approach, {"declared state": back}, self.restore_wait)
             if found["declared state"] is not None:
+                result.measures["restoreSeconds"] = found["declared state"]
                 # A table put back while the Application still declares the change is not restored:
                 # the engine will apply the change again.
                 result.restored, result.restored_by = spec_restored, label
@@ -559,6 +561,7 @@ class Runner:
             self.restore_wait,
         )
         state = self._table(demo)
+        result.measures["restoreSeconds"] = back["API ready"]
         if all(v is not None for v in back.values()) and not state.differences(declared):
             result.restored, result.restored_by = True, "pulumi up --refresh"
         else:

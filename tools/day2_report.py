@@ -11,7 +11,7 @@ from typing import Any, Callable
 from tools.compare import HEADLINE, SCENARIOS
 from tools.state import APPROACHES
 
-# What to expect from each engine, from its source (see docs/day2-comparison.md for the references).
+# What to expect from each engine, from its source (docs/day2.md gives the references).
 EXPECTED = {
     "crossplane": (
         "The provider checks each Table for drift every poll interval (`--poll`, default 10 min, plus jitter) "
@@ -80,7 +80,8 @@ def _restored(result: dict | None) -> str:
     if not result or str(result.get("error", "")).startswith("not run"):
         return "—"
     if result.get("restored"):
-        return result.get("restoredBy") or "yes"
+        took = (result.get("measures") or {}).get("restoreSeconds")
+        return (result.get("restoredBy") or "yes") + (f" ({took:.0f} s)" if took is not None else "")
     return "**NOT restored**: " + "; ".join(result.get("notRestored") or [])[:200]
 
 

@@ -16,7 +16,8 @@ HEALED = {
 }
 NEVER = {
     **HEALED, "converged": False, "seconds": None,
-    "measures": {"tableRecreatedSeconds": None, "apiReadySeconds": None, "declaredSettingsSeconds": None},
+    "measures": {"tableRecreatedSeconds": None, "apiReadySeconds": None, "declaredSettingsSeconds": None,
+                 "restoreSeconds": 41.3},
     "status": "kept reporting all is well (Application running, table component healthy)", "itemsAfter": None,
     "restoredBy": "a restart of the engine's controller",
 }
@@ -44,7 +45,7 @@ def test_day2_table_puts_approaches_side_by_side():
     assert rows["**drift-table** table deleted → table ACTIVE again"] == ["601 s", "did not converge within 660 s", "not run"]
     assert rows["**drift-table** … API answers `/ready` again"] == ["612 s", "did not converge within 660 s", "not run"]
     assert rows["**drift-table** … our items before → after"] == ["5 → 0 (**data loss**)", "5 → none (no table)", "—"]
-    assert rows["**drift-table** … restored by"] == ["the engine", "a restart of the engine's controller", "—"]
+    assert rows["**drift-table** … restored by"] == ["the engine", "a restart of the engine's controller (41 s)", "—"]
     assert rows["**change-index** … in place or replacement"] == ["replacement", "—", "—"]
     assert rows["**change-index** … restored by"][0].startswith("**NOT restored**: table kvdemo-sessions-xp")
     # Scenarios nobody ran get no rows.
