@@ -265,7 +265,9 @@ class LiveDemos:
         if not platform.get("kubeconfig"):
             raise CliError("the platform stack has no kubeconfig output: bring it up first (`up platform`)")
         self.namespace = platform.get("appsNamespace") or "session-apps"
-        self.dynamodb = ctx.target().client()
+        target = ctx.target()
+        self.dynamodb = target.client()
+        self.real_dynamodb = target.mode == "aws"
         try:
             self.kube = KubeClient.from_kubeconfig(platform["kubeconfig"])
         except KubeError as error:
@@ -286,7 +288,7 @@ class LiveDemos:
 
         recreate = PulumiRecreate(self.ctx.ops, approach, self.ctx.log_dir / f"{approach}-compare.log")
         cluster = KubeCluster(self.kube, approach, self.namespace, outputs["tableName"], recreate)
-        return Demo(approach, outputs["tableName"], self.dynamodb, cluster, api_ready)
+        return Demo(approach, outputs["tableName"], self.dynamodb, cluster, api_ready, ttl_drift=not self.real_dynamodb)
 
     def close(self) -> None:
         self.kube.close()

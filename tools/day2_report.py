@@ -43,7 +43,10 @@ def seconds_cell(result: dict | None, key: str | None = None) -> str:
         return "not run"
     if str(result.get("error", "")).startswith("not run"):
         return result["error"]
-    value = result.get("seconds") if key is None else (result.get("measures") or {}).get(key)
+    measures = result.get("measures") or {}
+    if key is not None and key not in measures and not result.get("error"):
+        return "not changed"  # e.g. TTL on real DynamoDB (see the observations)
+    value = result.get("seconds") if key is None else measures.get(key)
     if value is None:
         if result.get("error"):
             return f"error: {result['error'][:80]}"

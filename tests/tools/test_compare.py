@@ -222,3 +222,14 @@ def test_ctrl_c_in_a_scenario_restores_the_demo_records_it_and_stops(ddb):
     assert [(r.scenario, r.error, r.restored) for r in seen] == [("change-index", "interrupted", True)]
     state = tables.read_state(ddb, demo.table)
     assert "kvdemo-compare-by-user" not in state.indexes and demo.cluster.calls[-1] == "restore"
+
+
+def test_on_real_dynamodb_the_settings_drift_leaves_ttl_alone(ddb):
+    demo, runner, lines = make_demo(ddb, "stuck")
+    demo.ttl_drift = False
+    settings = runner.run(demo, ["drift-settings"])[0]
+    assert not settings.converged and set(settings.measures) == {"tagRestoredSeconds", "restoreSeconds"}
+    assert any("a second TTL change within an hour is refused" in o for o in settings.observations)
+    # Put back by hand: only the tag needed it.
+    assert settings.restored_by == "direct DynamoDB calls (the engine did not)"
+    assert "kro   set tags managed-by" in lines and not any("TTL enabled" in line for line in lines)
