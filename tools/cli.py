@@ -500,6 +500,8 @@ def parser() -> argparse.ArgumentParser:
     compare.add_argument("approaches", nargs="*", help=approaches_help)
     compare.add_argument("--scenario", action="append", choices=SCENARIOS, default=[],
                          help="run only this scenario (repeatable; default: all)")
+    # 660 s: the provider polls every 10 min ± 5 % (at most 630 s); a fair wait lets every engine show what it does.
+    # Ref: crossplane-contrib/provider-upjet-aws@v2.6.0:cmd/provider/dynamodb/zz_main.go (--poll).
     compare.add_argument("--wait", type=_positive_int, default=660,
                          help="seconds to wait for an engine to converge (default 660: the Crossplane provider polls every 10 min)")
     compare.add_argument("--restore-wait", type=_positive_int, default=300, help="seconds per restore step (default 300)")

@@ -11,10 +11,15 @@ from typing import Any, Callable
 from tools.compare import HEADLINE, SCENARIOS
 from tools.state import APPROACHES
 
-# What to expect from each engine, from its source (docs/day2.md gives the references).
+# What to expect from each engine, from its source (docs/cli.md, "What to expect from each engine", explains them).
+# Ref: crossplane-contrib/provider-upjet-aws@v2.6.0:cmd/provider/dynamodb/zz_main.go (--poll 10m, jitter 5 %);
+# crossplane/crossplane-runtime pkg/reconciler/managed/reconciler.go (!ResourceExists && ShouldCreate -> Create);
+# aws-controllers-k8s/runtime@v0.61.0:pkg/runtime/reconciler.go (GenerationChangedPredicate; requeue after the
+# resync period; ReadOne NotFound -> createResource); aws-controllers-k8s/dynamodb-controller@v1.9.2:helm/values.yaml
+# (reconcile.defaultResyncPeriod 36000); syntasso/kratix internal/controller/shared.go (DefaultReconciliationInterval 10h).
 EXPECTED = {
     "crossplane": (
-        "The provider checks each Table for drift every poll interval (`--poll`, default 10 min, plus jitter) "
+        "The provider checks each Table for drift every poll interval (`--poll`, default 10 min ± 5 %) "
         "and whenever the Table object changes; a table that no longer exists is created again, changed "
         "settings are updated back."
     ),
