@@ -186,11 +186,11 @@ class Runner:
         checks: dict[str, Callable[[], bool]],
         timeout: float,
         sample: Callable[[], None] | None = None,
-        what: str = "",
+        since: float | None = None,
     ) -> dict[str, float | None]:
-        """Seconds until each check first held, or None if it did not within `timeout`."""
+        """Seconds (from `since`, default now) until each check first held, or None if not within `timeout`."""
         checks = {name: _safe(check) for name, check in checks.items()}
-        start = self.clock.now()
+        start = self.clock.now() if since is None else since
         found: dict[str, float | None] = {name: None for name in checks}
         next_beat = self.heartbeat
         while True:
@@ -207,7 +207,7 @@ class Runner:
                 return found
             if elapsed >= next_beat:
                 waiting = ", ".join(n for n, v in found.items() if v is None)
-                self.say(approach, f"  … {elapsed:.0f}/{timeout:.0f} s, waiting for {waiting}{what}")
+                self.say(approach, f"  … {elapsed:.0f}/{timeout:.0f} s, waiting for {waiting}")
                 next_beat += self.heartbeat
             self.clock.sleep(max(0.0, min(self.poll, timeout - elapsed)))
 
@@ -285,6 +285,8 @@ class Runner:
         if result.items_before is not None:
             extra.append(f"items {result.items_before} -> {'none (no table)' if result.items_after is None else result.items_after}")
         self.say(approach, f"{result.scenario}: {head}" + (f" ({'; '.join(extra)})" if extra else ""))
+        for observation in result.observations:
+            self.say(approach, f"{result.scenario}: {observation}")
         if result.status:
             self.say(approach, f"{result.scenario}: status said: {result.status}")
         if result.restored:
@@ -376,6 +378,7 @@ class Runner:
     def _drift_table(self, demo: Demo, declared: TableState, result: Result) -> None:
         run = self._seed(demo, result)
         self.say(demo.approach, f"drift-table: DeleteTable {demo.table} ({result.items_before} items of ours in it)")
+        deleted_at = self.clock.now()
         demo.dynamodb.delete_table(TableName=demo.table)
         gone = self.watch(demo.approach, {"table gone": lambda: not self._table(demo).exists}, 120)
         if gone["table gone"] is None:
@@ -390,6 +393,7 @@ class Runner:
             },
             self.wait,
             sample=self._status_sampler(demo, result),
+            since=deleted_at,  # from the DeleteTable call: on AWS the deletion itself takes a few seconds
         )
         result.measures = {
             "tableRecreatedSeconds": found["table ACTIVE"],

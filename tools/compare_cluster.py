@@ -328,7 +328,13 @@ def compare_command(ctx: Any, args: Any, demos: Any = None, clock: Any = None) -
                 progress.say(approach, f"skipped: {demo}")
                 continue
             compared += 1
-            results = runner.run(demo, scenarios, on_result=lambda r, a=approach: record(ctx.measurements, a, [r]))
+            try:
+                results = runner.run(demo, scenarios, on_result=lambda r, a=approach: record(ctx.measurements, a, [r]))
+            except Exception as error:  # noqa: BLE001 - whatever stopped it, the other approaches still run
+                # The cluster or the target stopped answering: the demo may be half-way through a scenario.
+                progress.say(approach, f"stopped: {error.__class__.__name__}: {error}")
+                problems.append(f"{approach}: stopped ({error}); check it with `status {approach}` and `smoke {approach}`")
+                continue
             for result in results:
                 if not result.restored:
                     problems.append(f"{approach} {result.scenario}: not restored ({'; '.join(result.not_restored)})")

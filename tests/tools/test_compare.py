@@ -233,3 +233,34 @@ def test_on_real_dynamodb_the_settings_drift_leaves_ttl_alone(ddb):
     # Put back by hand: only the tag needed it.
     assert settings.restored_by == "direct DynamoDB calls (the engine did not)"
     assert "kro   set tags managed-by" in lines and not any("TTL enabled" in line for line in lines)
+
+
+class Unreachable:
+    """A DynamoDB client that answers the first `calls` requests, then loses the endpoint."""
+
+    def __init__(self, client, calls):
+        self.client, self.calls = client, calls
+        self.exceptions = client.exceptions
+
+    def __getattr__(self, name):
+        method = getattr(self.client, name)
+
+        def call(**kwargs):
+            self.calls -= 1
+            if self.calls < 0:
+                from botocore.exceptions import EndpointConnectionError
+
+                raise EndpointConnectionError(endpoint_url="http://127.0.0.1:1")
+            return method(**kwargs)
+
+        return call
+
+
+def test_a_target_that_stops_answering_stops_that_approach_and_is_reported(ddb, make_ctx):
+    ctx = make_ctx()
+    demo, runner, _ = make_demo(ddb, "never")
+    demo.dynamodb = Unreachable(ddb, calls=3)  # the check before the first scenario, then nothing
+    args = SimpleNamespace(approaches=["kro"], scenario=["drift-table"], wait=40, restore_wait=40, poll=2.0)
+    assert compare_command(ctx, args, demos=FakeDemos({"kro": demo}), clock=runner.clock) == 1
+    assert "kro        stopped: EndpointConnectionError" in ctx.text()
+    assert "compare: kro: stopped (" in ctx.text() and "check it with `status kro`" in ctx.text()
