@@ -185,6 +185,9 @@ class KubeCluster:
                     {"metadata": {"managedFields": wanted, "resourceVersion": app["metadata"]["resourceVersion"]}}
                 ),
                 headers={"Content-Type": "application/merge-patch+json"},
+                # The patch changes no field, so this manager gets no entry; if a server gave it one,
+                # the check below would name it.
+                params={"fieldManager": FIELD_MANAGER},
             )
         app = self._application()
         problems = []

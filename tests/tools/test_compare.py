@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import io
-import json
 import uuid
 from types import SimpleNamespace
 
@@ -28,7 +26,7 @@ def ddb(moto_url):
     )
 
 
-def make_demo(ddb, behaviour="heals", resync=30.0):
+def make_demo(ddb, behaviour="heals", resync=30.0, wait=WAIT):
     clock = FakeClock()
     table = f"kvdemo-sessions-{uuid.uuid4().hex[:8]}"
     cluster = FakeCluster(ddb, table, clock, behaviour, resync)
@@ -37,7 +35,7 @@ def make_demo(ddb, behaviour="heals", resync=30.0):
         return tables.read_state(ddb, table).active and cluster.app_exists
 
     lines: list[str] = []
-    runner = Runner(lambda who, text: lines.append(f"{who} {text}"), clock=clock, wait=WAIT, restore_wait=WAIT, poll=2.0)
+    runner = Runner(lambda who, text: lines.append(f"{who} {text}"), clock=clock, wait=wait, restore_wait=wait, poll=2.0)
     return Demo("kro", table, ddb, cluster, api_ready), runner, lines
 
 
@@ -106,7 +104,7 @@ def test_an_engine_that_replaces_the_table_on_a_change_shows_the_data_loss(ddb):
 
 
 def test_a_stuck_engine_is_restored_by_hand_and_the_result_says_so(ddb):
-    demo, runner, _ = make_demo(ddb, "stuck")
+    demo, runner, _ = make_demo(ddb, "stuck", wait=20)
     results = by_scenario(runner.run(demo, ["drift-table", "drift-settings"]))
     for name in ("drift-table", "drift-settings"):
         assert not results[name].converged
@@ -225,7 +223,7 @@ def test_ctrl_c_in_a_scenario_restores_the_demo_records_it_and_stops(ddb):
 
 
 def test_on_real_dynamodb_the_settings_drift_leaves_ttl_alone(ddb):
-    demo, runner, lines = make_demo(ddb, "stuck")
+    demo, runner, lines = make_demo(ddb, "stuck", wait=20)
     demo.ttl_drift = False
     settings = runner.run(demo, ["drift-settings"])[0]
     assert not settings.converged and set(settings.measures) == {"tagRestoredSeconds", "restoreSeconds"}

@@ -104,7 +104,7 @@ def test_a_change_and_its_restore_leave_spec_and_field_ownership_as_pulumi_left_
     assert server.app["spec"] == SPEC
     assert server.app["metadata"]["managedFields"] == [PULUMI, VELA]
     writes = [(m, q.get("fieldManager")) for m, p, q in server.calls if m in ("PUT", "PATCH")]
-    assert writes == [("PUT", FIELD_MANAGER), ("PUT", FIELD_MANAGER), ("PATCH", None)]
+    assert writes == [("PUT", FIELD_MANAGER), ("PUT", FIELD_MANAGER), ("PATCH", FIELD_MANAGER)]
 
 
 def test_restore_says_so_when_the_server_keeps_our_field_manager():
