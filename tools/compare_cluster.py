@@ -27,10 +27,10 @@ own nothing of the new one. `pulumi up --refresh` of the approach's stack
 notices it is gone, drops it from the state and creates it again, so the state
 and the cluster agree afterwards.
 
-Ref: kubernetes/website content/en/docs/reference/using-api/server-side-apply.md
-(sections "Field management" - non-apply updates take ownership of the fields
-they change - and "Clearing managedFields" - managedFields can be overwritten
-by an update or patch).
+Ref: kubernetes/kubernetes staging/src/k8s.io/apimachinery/pkg/util/managedfields/internal:
+fieldmanager.go `decodeManagedFields` (an update's own managedFields are used
+as given, unless it goes to a subresource) and managedfieldsupdater.go (the
+updating manager gets an entry only for fields the update changed).
 """
 
 from __future__ import annotations
