@@ -27,10 +27,11 @@ own nothing of the new one. `pulumi up --refresh` of the approach's stack
 notices it is gone, drops it from the state and creates it again, so the state
 and the cluster agree afterwards.
 
-Ref: kubernetes/kubernetes staging/src/k8s.io/apimachinery/pkg/util/managedfields/internal:
-fieldmanager.go `decodeManagedFields` (an update's own managedFields are used
-as given, unless it goes to a subresource) and managedfieldsupdater.go (the
-updating manager gets an entry only for fields the update changed).
+Ref: kubernetes/kubernetes staging/src/k8s.io/apiserver/pkg/endpoints/handlers/fieldmanager
+(later moved to k8s.io/apimachinery/pkg/util/managedfields/internal): fieldmanager.go
+`decodeManagedFields` (an update's own managedFields are used as given, unless it
+goes to a subresource) and managedfieldsupdater.go (the updating manager gets an
+entry only when the update changed fields).
 """
 
 from __future__ import annotations
