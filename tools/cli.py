@@ -494,9 +494,16 @@ def parser() -> argparse.ArgumentParser:
     report.add_argument("--out", default=str(OUT_DIR), help="output folder (default out/)")
     report.set_defaults(run=cmd_report)
 
-    from tools.compare import SCENARIOS
+    from tools.compare import SCENARIO_HELP, SCENARIOS
 
-    compare = sub.add_parser("compare", help="day-2 scenarios per approach: drift, change, deletion; then restore")
+    compare = sub.add_parser(
+        "compare",
+        help="day-2 scenarios per approach: drift, change, deletion; then restore",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        description="Runs day-2 scenarios on the deployed demo, one approach at a time, then restores it:\n"
+        + "\n".join(f"  {name:<15} {text}" for name, text in SCENARIO_HELP.items())
+        + "\nResults: .pulumi-state/measurements.json; `report` shows them side by side.",
+    )
     compare.add_argument("approaches", nargs="*", help=approaches_help)
     compare.add_argument("--scenario", action="append", choices=SCENARIOS, default=[],
                          help="run only this scenario (repeatable; default: all)")

@@ -38,6 +38,13 @@ from tools import tables
 from tools.tables import TableState
 
 SCENARIOS = ("drift-table", "drift-settings", "change-index", "change-billing", "delete-app")
+SCENARIO_HELP = {
+    "drift-table": "the table is deleted behind the engine's back: recreated? API /ready again after?",
+    "drift-settings": "TTL disabled and a tag changed behind its back: restored? after?",
+    "change-index": "an index added through the Application: in place or replaced, items kept, time",
+    "change-billing": "the billing mode switched through the Application: the same",
+    "delete-app": "the Application deleted: time until the table is gone, anything left",
+}
 HEADLINE = {
     "drift-table": "seconds until the API answers /ready again",
     "drift-settings": "seconds until TTL and tags are restored",
