@@ -165,7 +165,13 @@ def day2_panels(axes: list[Any], day2: dict[str, dict[str, dict]], colors: list[
         for bar, result, height in zip(bars, results, heights):
             x = bar.get_x() + bar.get_width() / 2
             if result and result.get("seconds") is not None:
-                ax.annotate(f"{height:.0f} s", (x, height), ha="center", va="bottom", fontsize=8)
+                label = f"{height:.0f} s"
+                if result.get("mode") == "replacement":
+                    label += "\nreplacement"
+                before, after = result.get("itemsBefore"), result.get("itemsAfter")
+                if before is not None and (after is None or after < before):
+                    label += "\ndata loss"
+                ax.annotate(label, (x, height), ha="center", va="bottom", fontsize=8)
             else:
                 # No bar and no number: the text says what happened.
                 text = seconds_cell(result).replace("did not converge within", "did not\nconverge\nwithin")

@@ -68,7 +68,9 @@ def test_chart_panels_draw_no_bar_and_no_number_for_what_did_not_converge():
     heights = [bar.get_height() for bar in drift.patches]
     assert heights == [612.4, 0, 0]
     texts = [t.get_text() for t in drift.texts]
-    assert texts == ["612 s", "did not\nconverge\nwithin 660 s", "not run"]
+    assert texts == ["612 s\ndata loss", "did not\nconverge\nwithin 660 s", "not run"]
+    index = axes[2]
+    assert [t.get_text() for t in index.texts] == ["48 s\nreplacement\ndata loss", "not run", "not run"]
     plt.close(fig)
 
 
