@@ -273,13 +273,17 @@ class Runner:
         return results
 
     def _restore_after(self, demo: Demo, declared: TableState, result: Result) -> None:
-        if result.scenario == "delete-app":
-            if not demo.cluster.app_health().exists:
-                self._recreate(demo, declared, result)
-            else:
-                result.restored, result.restored_by = True, "already in its declared state"
-        else:
+        """Restore after a scenario that stopped half-way (an error, Ctrl-C)."""
+        if result.scenario != "delete-app":
             self._restore_table(demo, declared, result)
+            return
+        if "delete requested" in result.observations:
+            # A deletion once asked for goes on: wait for it to finish, then create the Application again.
+            self.watch(demo.approach, {"Application gone": lambda: not demo.cluster.app_health().exists}, self.restore_wait)
+        if not demo.cluster.app_health().exists:
+            self._recreate(demo, declared, result)
+        else:
+            result.restored, result.restored_by = True, "already in its declared state"
 
     def _report(self, approach: str, result: Result) -> None:
         if result.converged:
@@ -545,7 +549,12 @@ class Runner:
 
     def _delete_app(self, demo: Demo, declared: TableState, result: Result) -> None:
         self.say(demo.approach, "delete-app: deleting the Application")
-        demo.cluster.delete_application()
+        result.observations.append("delete requested")  # before the call: Ctrl-C may land after the request went out
+        try:
+            demo.cluster.delete_application()
+        except Exception:
+            result.observations.remove("delete requested")  # refused: nothing is being deleted
+            raise
         found = self.watch(
             demo.approach,
             {
@@ -559,6 +568,7 @@ class Runner:
         leftovers = _safe_list(demo.cluster.leftovers)
         if self._table(demo).exists:
             leftovers.append(f"DynamoDB table {demo.table}")
+        result.observations.remove("delete requested")
         result.observations.append("audit: " + (", ".join(leftovers) + " left" if leftovers else "nothing left"))
         result.converged = found["table gone"] is not None and found["Application gone"] is not None and not leftovers
         self._recreate(demo, declared, result)

@@ -262,3 +262,19 @@ def test_a_target_that_stops_answering_stops_that_approach_and_is_reported(ddb, 
     assert compare_command(ctx, args, demos=FakeDemos({"kro": demo}), clock=runner.clock) == 1
     assert "kro        stopped: EndpointConnectionError" in ctx.text()
     assert "compare: kro: stopped (" in ctx.text() and "check it with `status kro`" in ctx.text()
+
+
+def test_ctrl_c_while_the_application_is_being_deleted_waits_for_it_then_creates_it_again(ddb):
+    demo, runner, _ = make_demo(ddb, "heals")
+    delete = demo.cluster.delete_application
+
+    def delete_then_interrupt():
+        delete()
+        raise KeyboardInterrupt
+
+    demo.cluster.delete_application = delete_then_interrupt
+    seen = []
+    with pytest.raises(KeyboardInterrupt):
+        runner.run(demo, ["delete-app"], on_result=seen.append)
+    assert [(r.error, r.restored, r.restored_by) for r in seen] == [("interrupted", True, "pulumi up --refresh")]
+    assert demo.cluster.calls == ["delete", "recreate"] and tables.read_state(ddb, demo.table).active
