@@ -69,10 +69,14 @@ class AppHealth:
     phase: str | None = None
     table_healthy: bool | None = None
     message: str = ""
+    deleting: bool = False
+    """It has a deletionTimestamp: its finalizers are still holding it."""
 
     def words(self) -> str:
         if not self.exists:
             return "the Application does not exist"
+        if self.deleting:
+            return "the Application is being deleted" + (f": {self.message}" if self.message else "")
         health = "healthy" if self.table_healthy else "not healthy"
         return f"Application {self.phase or 'unset'}, table component {health}" + (f": {self.message}" if self.message else "")
 
@@ -574,6 +578,13 @@ class Runner:
         self._recreate(demo, declared, result)
 
     def _recreate(self, demo: Demo, declared: TableState, result: Result) -> None:
+        health = demo.cluster.app_health()
+        if health.deleting:
+            # Pulumi cannot create it again while the old one is held by its finalizers.
+            result.not_restored.append(
+                f"{health.words()}; when it is gone, `up {demo.approach}` creates it again (`status {demo.approach}` shows what holds it)"
+            )
+            return
         self.say(demo.approach, "delete-app: restoring: `pulumi up --refresh` creates the Application again")
         try:
             demo.cluster.recreate_application()

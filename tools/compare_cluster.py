@@ -153,6 +153,7 @@ class KubeCluster:
             phase=status.get("status"),
             table_healthy=None if service is None else bool(service.get("healthy")),
             message=((service or {}).get("message") or "")[:300],
+            deleting=bool((app.get("metadata") or {}).get("deletionTimestamp")),
         )
 
     def _component_index(self, spec: dict[str, Any]) -> int:

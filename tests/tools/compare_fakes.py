@@ -163,7 +163,7 @@ class FakeCluster:
     def app_health(self) -> AppHealth:
         if not self.app_exists:
             return AppHealth(exists=False)
-        return AppHealth(True, "deleting" if self.deleting else "running", self.healthy, self.message)
+        return AppHealth(True, "running", self.healthy, self.message, deleting=self.deleting)
 
     def table_properties(self) -> dict[str, Any]:
         return copy.deepcopy(self.declared)

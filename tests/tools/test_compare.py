@@ -278,3 +278,15 @@ def test_ctrl_c_while_the_application_is_being_deleted_waits_for_it_then_creates
         runner.run(demo, ["delete-app"], on_result=seen.append)
     assert [(r.error, r.restored, r.restored_by) for r in seen] == [("interrupted", True, "pulumi up --refresh")]
     assert demo.cluster.calls == ["delete", "recreate"] and tables.read_state(ddb, demo.table).active
+
+
+def test_an_application_whose_deletion_never_finishes_is_reported_with_what_is_left(ddb):
+    demo, runner, lines = make_demo(ddb, "stuck", wait=20)
+    gone = runner.run(demo, ["delete-app"])[0]
+    assert not gone.converged and gone.seconds is None
+    assert gone.observations == [f"audit: Table.fake default/sessions-table, DynamoDB table {demo.table} left"]
+    assert not gone.restored and "recreate" not in demo.cluster.calls
+    assert gone.not_restored == [
+        "the Application is being deleted; when it is gone, `up kro` creates it again (`status kro` shows what holds it)"
+    ]
+    assert any("delete-app: NOT RESTORED" in line for line in lines)

@@ -118,7 +118,10 @@ def test_health_restart_and_a_missing_application():
     server = FakeApiServer()
     kube = cluster(server)
     health = kube.app_health()
-    assert (health.phase, health.table_healthy, health.message) == ("running", False, "waiting")
+    assert (health.phase, health.table_healthy, health.message, health.deleting) == ("running", False, "waiting", False)
+    server.app["metadata"]["deletionTimestamp"] = "2026-12-01T10:00:00Z"
+    assert kube.app_health().deleting
+    del server.app["metadata"]["deletionTimestamp"]
     assert "ACK DynamoDB controller (1 pod(s) deleted" in kube.restart_engine()
     listed = next(q for m, p, q in server.calls if p == "/api/v1/pods")
     assert listed["labelSelector"] == "app.kubernetes.io/instance=ack-dynamodb-controller"
