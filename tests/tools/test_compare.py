@@ -290,3 +290,47 @@ def test_an_application_whose_deletion_never_finishes_is_reported_with_what_is_l
         "the Application is being deleted; when it is gone, `up kro` creates it again (`status kro` shows what holds it)"
     ]
     assert any("delete-app: NOT RESTORED" in line for line in lines)
+
+
+@pytest.fixture
+def session_api(moto_url, tmp_path):
+    """The real session API (gunicorn) on a loopback port, on its own table in the moto server."""
+    from session_api import local
+
+    table = f"kvdemo-sessions-{uuid.uuid4().hex[:8]}"
+    port = local.free_port()
+    env = local.app_environment(moto_url, table, "us-east-1", port, READY_CACHE_SECONDS="0")
+    process = local.start_gunicorn(env, tmp_path / "api.log")
+    yield f"http://{local.LOOPBACK}:{port}", table
+    local.stop(process)
+
+
+def test_drift_table_measures_when_the_real_api_answers_ready_again(ddb, session_api):
+    from tools.smoke import Api
+
+    url, table = session_api
+    clock = FakeClock()
+    cluster = FakeCluster(ddb, table, clock, "heals", resync=30.0)
+    api = Api(url, timeout=5.0)
+    answers = []
+
+    def api_ready():
+        answers.append(api.call("GET", "/ready").status_code)
+        return answers[-1] == 200
+
+    demo = Demo("crossplane", table, ddb, cluster, api_ready)
+    runner = Runner(lambda who, text: None, clock=clock, wait=WAIT, restore_wait=WAIT, poll=2.0)
+    drift = runner.run(demo, ["drift-table"])[0]
+    assert drift.converged and drift.restored_by == "the engine"
+    # The API's /ready follows the table: not ready while it is gone, ready once the engine created it again.
+    assert drift.measures["tableRecreatedSeconds"] <= drift.measures["apiReadySeconds"] <= 30 + 2
+    assert answers[0] == 200 and 503 in answers and answers[-1] == 200
+
+
+def test_compare_on_a_demo_that_is_not_up_says_what_to_do(make_ctx, fake_ops):
+    ctx = make_ctx(ops=fake_ops())
+    assert cli.main(["compare", "kro"], ctx) == 1
+    assert "error: stack 'platform' does not exist: bring it up first (`up`)" in ctx.text()
+    ctx = make_ctx(ops=fake_ops(existing={"platform"}, outputs={"platform": {"dynamodbMode": "local"}}))
+    assert cli.main(["compare"], ctx) == 1
+    assert "error: the platform stack has no kubeconfig output: bring it up first (`up platform`)" in ctx.text()
