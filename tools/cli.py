@@ -401,14 +401,13 @@ def _plan_lines() -> dict[str, tuple[int, int] | None]:
 
 
 def cmd_report(ctx: Context, args: argparse.Namespace, plan_lines: Callable[[], dict] = _plan_lines) -> int:
+    from tools.day2_report import day2_results
     from tools.report import build_rows, chart, markdown
 
     try:
         measurements = ctx.measurements.load()
     except ValueError as error:
         raise CliError(str(error)) from None
-    from tools.day2_report import day2_results
-
     rows = build_rows(measurements, plan_lines())
     day2 = day2_results(measurements)
     out = Path(args.out)
