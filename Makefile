@@ -1,6 +1,7 @@
 # Entry point. Every target sets up the virtualenv (venv/) from the pinned requirements
 # first, then runs the project CLI (`python -m tools.cli`, see tools/cli.py):
 #   make up / make down / make smoke / make status / make report   the whole journey
+#   make compare                                                    day-2 scenarios, then the demo restored
 #   make up-kro / make down-kro                                     one approach (up-platform: the base)
 #   make test / make plan STACK=x / make app-local                  no cluster needed
 # The CLI checks Docker, k3d and the Pulumi CLI first and installs the pinned k3d/Pulumi
@@ -18,7 +19,7 @@ STACK ?= platform
 # Extra arguments for the CLI, e.g. `make up ARGS=--sequential`.
 ARGS ?=
 
-.PHONY: help test plan up down smoke status doctor report audit tools app-local
+.PHONY: help test plan up down smoke status doctor report compare audit tools app-local
 
 help:
 	@echo "make up            platform, then crossplane, kro and kratix concurrently"
@@ -28,6 +29,7 @@ help:
 	@echo "make smoke         drive every deployed session API and check its table"
 	@echo "make status        what each approach is waiting for, and why"
 	@echo "make report        side-by-side comparison: out/report.md and out/report.png"
+	@echo "make compare       day-2 scenarios (drift, change, deletion) per approach, then restore"
 	@echo "make tools         check prerequisites; install pinned k3d/Pulumi into .tools/bin"
 	@echo "make test          the whole test suite (no cluster needed)"
 	@echo "make plan STACK=x  offline plan of stack x as JSON"
@@ -51,7 +53,7 @@ test: $(VENV)/.installed node_modules/.installed
 plan: $(VENV)/.installed
 	$(CLI) plan $(STACK)
 
-up down smoke status doctor report audit tools: $(VENV)/.installed
+up down smoke status doctor report compare audit tools: $(VENV)/.installed
 	$(CLI) $@ $(ARGS)
 
 up-%: $(VENV)/.installed

@@ -7,6 +7,7 @@
     smoke --local              the same smoke against a local app + moto server (no cluster)
     status [approach...]       Application -> table component -> engine object -> DynamoDB table; what blocks
     report                     side-by-side comparison as Markdown and PNG (out/report.md, out/report.png)
+    compare [approach...]      day-2 scenarios (drift, change, deletion) on the deployed demo, then restore it
     audit                      list tables with the demo's prefix left in the DynamoDB target
     plan STACK [--set k=v]     the offline plan of a stack (JSON)
     test [pytest args]         the test suite
@@ -491,6 +492,7 @@ def _plan_lines() -> dict[str, tuple[int, int] | None]:
 
 
 def cmd_report(ctx: Context, args: argparse.Namespace, plan_lines: Callable[[], dict] = _plan_lines) -> int:
+    from tools.day2_report import day2_results
     from tools.report import build_rows, chart, markdown
 
     try:
@@ -498,18 +500,26 @@ def cmd_report(ctx: Context, args: argparse.Namespace, plan_lines: Callable[[], 
     except ValueError as error:
         raise CliError(str(error)) from None
     rows = build_rows(measurements, plan_lines())
+    day2 = day2_results(measurements)
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
-    text = markdown(rows)
+    text = markdown(rows, day2=day2)
     (out / "report.md").write_text(text)
     ctx.say(text)
     try:
-        chart(rows, out / "report.png")
+        chart(rows, out / "report.png", day2=day2)
     except ImportError:
         ctx.say(f"wrote {out / 'report.md'}; the PNG chart needs matplotlib (`venv/bin/pip install matplotlib==3.11.2`)")
         return 0
     ctx.say(f"wrote {out / 'report.md'} and {out / 'report.png'}")
     return 0
+
+
+def cmd_compare(ctx: Context, args: argparse.Namespace) -> int:
+    from tools.compare_cluster import compare_command
+
+    ctx.ensure_tools()
+    return compare_command(ctx, args)
 
 
 def cmd_plan(ctx: Context, args: argparse.Namespace) -> int:
@@ -577,6 +587,27 @@ def parser() -> argparse.ArgumentParser:
     report = sub.add_parser("report", help="side-by-side comparison (Markdown + PNG)")
     report.add_argument("--out", default=str(OUT_DIR), help="output folder (default out/)")
     report.set_defaults(run=cmd_report)
+
+    from tools.compare import SCENARIO_HELP, SCENARIOS
+
+    compare = sub.add_parser(
+        "compare",
+        help="day-2 scenarios per approach: drift, change, deletion; then restore",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        description="Runs day-2 scenarios on the deployed demo, one approach at a time, then restores it:\n"
+        + "\n".join(f"  {name:<15} {text}" for name, text in SCENARIO_HELP.items())
+        + "\nResults: .pulumi-state/measurements.json; `report` shows them side by side.",
+    )
+    compare.add_argument("approaches", nargs="*", help=approaches_help)
+    compare.add_argument("--scenario", action="append", choices=SCENARIOS, default=[],
+                         help="run only this scenario (repeatable; default: all)")
+    # 660 s: the provider polls every 10 min ± 5 % (at most 630 s); a fair wait lets every engine show what it does.
+    # Ref: crossplane-contrib/provider-upjet-aws@v2.6.0:cmd/provider/dynamodb/zz_main.go (--poll).
+    compare.add_argument("--wait", type=_positive_int, default=660,
+                         help="seconds to wait for an engine to converge (default 660: the Crossplane provider polls every 10 min)")
+    compare.add_argument("--restore-wait", type=_positive_int, default=300, help="seconds per restore step (default 300)")
+    compare.add_argument("--poll", type=float, default=2.0, help=argparse.SUPPRESS)
+    compare.set_defaults(run=cmd_compare)
 
     audit = sub.add_parser("audit", help="tables with the demo's prefix still in the target")
     audit.set_defaults(run=cmd_audit)

@@ -6,7 +6,8 @@ Sources, none written by hand:
   and CRDs attributed to each approach, see tools/inventory.py) and by `smoke`;
 - the offline plan of each approach stack (tools/plan.py): lines of the definitions
   the platform team maintains (ComponentDefinition and the engine's own definition
-  objects, as YAML) and lines of the table component a developer writes.
+  objects, as YAML) and lines of the table component a developer writes;
+- the day-2 results `compare` recorded in the same file (tools/day2_report.py).
 """
 
 from __future__ import annotations
@@ -85,7 +86,7 @@ def _cell(value: Any, unit: str = "") -> str:
     return f"{value}{unit}"
 
 
-def markdown(rows: list[Row], notes: list[str] | None = None) -> str:
+def markdown(rows: list[Row], notes: list[str] | None = None, day2: dict[str, dict[str, dict]] | None = None) -> str:
     header = "| | " + " | ".join(f"{r.approach} (`{ENGINE_OF[r.approach]}`)" for r in rows) + " |"
     rule = "|---|" + "---|" * len(rows)
     table = [
@@ -107,11 +108,20 @@ def markdown(rows: list[Row], notes: list[str] | None = None) -> str:
     ]
     for note in notes or []:
         text += ["", f"- {note}"]
+    if day2:
+        from tools.day2_report import day2_markdown
+
+        section = day2_markdown(day2)
+        if section:
+            text += ["", *section]
     return "\n".join(text) + "\n"
 
 
-def chart(rows: list[Row], path: Path) -> None:
-    """Four small bar charts, one per measure, so different units never share an axis."""
+def chart(rows: list[Row], path: Path, day2: dict[str, dict[str, dict]] | None = None) -> None:
+    """Four small bar charts, one per measure, so different units never share an axis.
+
+    With day-2 results, a second row: one panel per `compare` scenario.
+    """
     import matplotlib
 
     matplotlib.use("Agg")  # files only; no display needed
@@ -125,7 +135,17 @@ def chart(rows: list[Row], path: Path) -> None:
     ]
     names = [r.approach for r in rows]
     colors = ["#4C72B0", "#55A868", "#C44E52"]
-    fig, axes = plt.subplots(1, len(measures), figsize=(16, 4.5))
+    with_day2 = bool(day2 and any(day2.values()))
+    rows_of_panels = 2 if with_day2 else 1
+    fig = plt.figure(figsize=(16, 4.5 * rows_of_panels))
+    # 20 columns: four panels of 5 on the first row, five of 4 (one per scenario) on the second.
+    grid = fig.add_gridspec(rows_of_panels, 20)
+    axes = [fig.add_subplot(grid[0, i * 5:(i + 1) * 5]) for i in range(len(measures))]
+    if with_day2:
+        from tools.compare import SCENARIOS
+        from tools.day2_report import day2_panels
+
+        day2_panels([fig.add_subplot(grid[1, i * 4:(i + 1) * 4]) for i in range(len(SCENARIOS))], day2, colors)
     for ax, (title, get) in zip(axes, measures):
         ax.set_title(title, fontsize=11)
         values = [get(r) for r in rows]

@@ -229,6 +229,14 @@ def test_ci_workflow_runs_up_smoke_and_always_down():
     assert runs.index("make up") < runs.index("make smoke") < runs.index("make down")
     down = next(s for s in steps if s.get("run") == "make down")
     assert down.get("if") == "always()"
+    # Day 2 on the deployed demo, before the report that shows it and the teardown; bounded.
+    assert runs.index("make smoke") < runs.index("make compare") < runs.index("make report") < runs.index("make down")
+    compare = next(s for s in steps if s.get("run") == "make compare")
+    assert 0 < compare["timeout-minutes"] < workflow["jobs"]["demo"]["timeout-minutes"]
+    report = next(s for s in steps if s.get("run") == "make report")
+    assert report.get("if") == "${{ !cancelled() }}"  # a failed compare still gets its report
+    upload = next(s for s in steps if s.get("uses", "").startswith("actions/upload-artifact"))
+    assert "out/" in upload["with"]["path"].split() and upload.get("if") == "always()"
     # Node 24 releases: the Node 20 ones stop running on GitHub-hosted runners.
     uses = {s["uses"].split("@")[0]: s["uses"].split("@")[1] for s in steps if "uses" in s}
     assert uses == {"actions/checkout": "v5", "actions/setup-python": "v6", "actions/upload-artifact": "v6"}

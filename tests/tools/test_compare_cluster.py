@@ -1,0 +1,145 @@
+"""The real cluster side of `compare` against an in-memory API server that tracks field ownership."""
+
+from __future__ import annotations
+
+import copy
+import json
+from urllib.parse import parse_qs, urlsplit
+
+import pytest
+
+from tools.compare import CompareError
+from tools.compare_cluster import FIELD_MANAGER, KubeCluster
+from tools.kube import KubeClient
+
+APP_PATH = "/apis/core.oam.dev/v1beta1/namespaces/session-apps/applications/session-api-app-kro"
+PULUMI = {"manager": "pulumi-kubernetes-4", "operation": "Apply", "fieldsV1": {"f:spec": {"f:components": {}}}}
+VELA = {"manager": "kubevela", "operation": "Update", "subresource": "status", "fieldsV1": {"f:status": {}}}
+SPEC = {"components": [
+    {"name": "sessions-table-kro", "type": "aws-dynamodb-kro", "properties": {"tableName": "t", "billingMode": "PAY_PER_REQUEST"}},
+    {"name": "session-api-kro", "type": "webservice", "properties": {"image": "x"}},
+]}
+
+
+class Response:
+    def __init__(self, status: int, body: dict | None = None) -> None:
+        self.status_code = status
+        self._body = body or {}
+        self.text = json.dumps(self._body)
+        self.content = self.text.encode()
+
+    def json(self) -> dict:
+        return self._body
+
+
+class FakeApiServer:
+    """One Application, pods; an update that changes the spec moves `spec` ownership to its field manager."""
+
+    def __init__(self, honour_managed_fields: bool = True) -> None:
+        self.app = {
+            "apiVersion": "core.oam.dev/v1beta1", "kind": "Application",
+            "metadata": {"name": "session-api-app-kro", "namespace": "session-apps", "resourceVersion": "1",
+                         "managedFields": [copy.deepcopy(PULUMI), copy.deepcopy(VELA)]},
+            "spec": copy.deepcopy(SPEC),
+            "status": {"status": "running", "services": [{"name": "sessions-table-kro", "healthy": False, "message": "waiting"}]},
+        }
+        self.pods = [{"metadata": {"namespace": "ack-system", "name": "ack-1"}}]
+        self.honour = honour_managed_fields
+        self.calls: list[tuple[str, str, dict]] = []
+
+    def _bump(self) -> None:
+        self.app["metadata"]["resourceVersion"] = str(int(self.app["metadata"]["resourceVersion"]) + 1)
+
+    def request(self, method, url, timeout=None, params=None, json=None, data=None, headers=None):
+        parts = urlsplit(url)
+        query = {k: v[0] for k, v in parse_qs(parts.query).items()} | (params or {})
+        self.calls.append((method, parts.path, query))
+        if parts.path == APP_PATH:
+            if method == "GET":
+                return Response(200, copy.deepcopy(self.app))
+            if method == "PUT":
+                assert json["metadata"]["resourceVersion"] == self.app["metadata"]["resourceVersion"]
+                if json["spec"] != self.app["spec"]:
+                    managed = [e for e in self.app["metadata"]["managedFields"] if e["manager"] != query["fieldManager"]]
+                    for entry in managed:
+                        entry.get("fieldsV1", {}).pop("f:spec", None)
+                    managed.append({"manager": query["fieldManager"], "operation": "Update", "fieldsV1": {"f:spec": {}}})
+                    self.app["metadata"]["managedFields"] = managed
+                    self.app["spec"] = json["spec"]
+                    self._bump()
+                return Response(200, copy.deepcopy(self.app))
+            if method == "PATCH":
+                assert headers["Content-Type"] == "application/merge-patch+json"
+                patch = __import__("json").loads(data)
+                if self.honour:
+                    self.app["metadata"]["managedFields"] = patch["metadata"]["managedFields"]
+                self._bump()
+                return Response(200, copy.deepcopy(self.app))
+            if method == "DELETE":
+                return Response(200, {})
+        if parts.path == "/api/v1/pods" and method == "GET":
+            return Response(200, {"items": self.pods, "metadata": {}})
+        if parts.path.startswith("/api/v1/namespaces/") and method == "DELETE":
+            return Response(200, {})
+        return Response(404, {})
+
+    def get(self, url, params=None, timeout=None):
+        return self.request("GET", url, timeout=timeout, params=params)
+
+
+def cluster(server: FakeApiServer) -> KubeCluster:
+    return KubeCluster(KubeClient("https://k8s.test", server), "kro", "session-apps", "t", recreate=lambda: None)
+
+
+def test_a_change_and_its_restore_leave_spec_and_field_ownership_as_pulumi_left_them():
+    server = FakeApiServer()
+    kube = cluster(server)
+    props = kube.table_properties()
+    kube.change_table({**props, "billingMode": "PROVISIONED"})
+    assert server.app["spec"]["components"][0]["properties"]["billingMode"] == "PROVISIONED"
+    assert server.calls[-1][2]["fieldManager"] == FIELD_MANAGER
+    assert any(e["manager"] == FIELD_MANAGER for e in server.app["metadata"]["managedFields"])
+
+    assert kube.restore_application() == []
+    assert server.app["spec"] == SPEC
+    assert server.app["metadata"]["managedFields"] == [PULUMI, VELA]
+    writes = [(m, q.get("fieldManager")) for m, p, q in server.calls if m in ("PUT", "PATCH")]
+    assert writes == [("PUT", FIELD_MANAGER), ("PUT", FIELD_MANAGER), ("PATCH", FIELD_MANAGER)]
+
+
+def test_restore_says_so_when_the_server_keeps_our_field_manager():
+    server = FakeApiServer(honour_managed_fields=False)
+    kube = cluster(server)
+    kube.change_table({"tableName": "t", "billingMode": "PROVISIONED"})
+    assert kube.restore_application() == [f"field manager {FIELD_MANAGER} still owns fields of the Application"]
+
+
+def test_health_restart_and_a_missing_application():
+    server = FakeApiServer()
+    kube = cluster(server)
+    health = kube.app_health()
+    assert (health.phase, health.table_healthy, health.message, health.deleting) == ("running", False, "waiting", False)
+    server.app["metadata"]["deletionTimestamp"] = "2026-12-01T10:00:00Z"
+    assert kube.app_health().deleting
+    del server.app["metadata"]["deletionTimestamp"]
+    assert "ACK DynamoDB controller (1 pod(s) deleted" in kube.restart_engine()
+    listed = next(q for m, p, q in server.calls if p == "/api/v1/pods")
+    assert listed["labelSelector"] == "app.kubernetes.io/instance=ack-dynamodb-controller"
+    assert ("DELETE", "/api/v1/namespaces/ack-system/pods/ack-1", {}) in server.calls
+    server.pods = []
+    with pytest.raises(CompareError, match="no pod with app.kubernetes.io/instance=ack-dynamodb-controller"):
+        kube.restart_engine()
+    server.app = None
+    server.request = lambda method, url, **kw: Response(404, {})
+    with pytest.raises(CompareError, match="Application session-apps/session-api-app-kro not found: `up kro`"):
+        cluster(server)
+
+
+def test_the_crossplane_provider_pods_are_found_by_the_provider_name_the_stack_gives_them():
+    from components import versions
+    from components.crossplane import package_object_name
+    from tools.compare_cluster import engine_pod_selector
+
+    selector, what = engine_pod_selector("crossplane")
+    assert selector == f"pkg.crossplane.io/provider={package_object_name(versions.CROSSPLANE_DYNAMODB_PROVIDER)}"
+    assert engine_pod_selector("kratix") == engine_pod_selector("kro")  # both end in the platform's ACK controller
