@@ -131,7 +131,7 @@ class KubeCluster:
             app = self._application()
         except NotFound:
             raise CompareError(f"Application {self.namespace}/{app_name(self.approach)} not found: `up {self.approach}`") from None
-        return {"spec": copy.deepcopy(app.get("spec") or {}), "managedFields": copy.deepcopy(app["metadata"].get("managedFields") or [])}
+        return {"spec": copy.deepcopy(app.get("spec") or {}), "managedFields": copy.deepcopy((app.get("metadata") or {}).get("managedFields") or [])}
 
     def _put(self, app: dict[str, Any]) -> None:
         for key in ("managedFields", "creationTimestamp", "generation", "uid"):
@@ -270,13 +270,14 @@ class LiveDemos:
         if not platform.get("kubeconfig"):
             raise CliError("the platform stack has no kubeconfig output: bring it up first (`up platform`)")
         self.namespace = platform.get("appsNamespace") or "session-apps"
+        # On an existing cluster the APIs are reached through the API server's service proxy,
+        # as `smoke` does: the ingress hosts there need DNS the program does not manage.
+        self.through_cluster = platform.get("clusterMode") == "existing"
         target = ctx.target()
         self.dynamodb = target.client()
         self.real_dynamodb = target.mode == "aws"
-        try:
-            self.kube = KubeClient.from_kubeconfig(platform["kubeconfig"])
-        except KubeError as error:
-            raise CliError(f"cannot read the cluster: {error}") from None
+        # The CLI's one client: the platform's kubeconfig and context, closed by the CLI.
+        self.kube = ctx.kube()
 
     def open(self, approach: str) -> Any:
         """A Demo, or a string saying why `approach` cannot be compared."""
@@ -286,9 +287,19 @@ class LiveDemos:
         outputs = self.ctx.ops.outputs(approach) if self.ctx.ops.exists(approach) else {}
         if not outputs.get("apiUrl") or not outputs.get("tableName"):
             return f"not deployed (`up {approach}` deploys it)"
-        api = Api(outputs["apiUrl"], timeout=5.0)
+        if self.through_cluster:
+            service = outputs.get("apiService")
+            if not service:
+                return f"its stack has no apiService output (its API's Service): run `up {approach}`"
+            url = self.kube.service_proxy_url(service["namespace"], service["name"], service["port"])
+            api = Api(url, timeout=5.0, http=self.kube.session)
+        else:
+            api = Api(outputs["apiUrl"], timeout=5.0)
 
         def api_ready() -> bool:
+            if self.through_cluster:
+                # A scenario can outlast an exec plugin's token (EKS: 15 minutes).
+                self.kube.renew_if_due()
             return api.call("GET", "/ready").status_code == 200
 
         recreate = PulumiRecreate(self.ctx.ops, approach, self.ctx.log_dir / f"{approach}-compare.log")
@@ -296,7 +307,7 @@ class LiveDemos:
         return Demo(approach, outputs["tableName"], self.dynamodb, cluster, api_ready, ttl_drift=not self.real_dynamodb)
 
     def close(self) -> None:
-        self.kube.close()
+        """Nothing of its own to close: the Kubernetes client is the CLI's (Context.close)."""
 
 
 def record(measurements: Any, approach: str, results: list[Any]) -> None:

@@ -429,3 +429,36 @@ def test_the_planned_stack_outputs_lead_smoke_and_status_to_the_configured_clust
     assert cli.main(["status", "kro"], ctx) == 0, ctx.text()
     assert target.proxied(APPS, "session-api-kro:8080") and target.proxied("dynamodb-emulator", "moto:api")
     assert decoy.hits == [] and decoy.rejected == []
+
+
+def test_compare_opens_each_demo_on_the_configured_cluster_through_the_api_server(make_ctx, fake_ops, cluster, pki):
+    from tools.compare_cluster import LiveDemos
+
+    target, decoy = cluster
+    config = kubeconfig(pki, target, decoy, {"token": TOKEN})
+    no_service = {"apiUrl": "https://session-api-xp.demo.invalid", "tableName": "kvdemo-sessions-xp"}
+    ops = fake_ops(existing={"platform", "kro", "crossplane"},
+                   outputs={"platform": platform_outputs(config), "kro": KRO_OUTPUTS, "crossplane": no_service})
+    ctx = make_ctx(ops)
+    app_path = f"/apis/core.oam.dev/v1beta1/namespaces/{APPS}/applications/session-api-app-kro"
+    target.objects[app_path] = {
+        **target.objects[app_path],
+        "metadata": {"name": "session-api-app-kro", "namespace": APPS, "managedFields": [{"manager": "pulumi-kubernetes"}]},
+        "spec": {"components": [{"name": "sessions-table-kro", "type": "aws-dynamodb-kro"}]},
+    }
+    demos = LiveDemos(ctx)
+    try:
+        demo = demos.open("kro")
+        assert demo.table == KRO_TABLE
+        # The API answers through the service proxy (its ingress URL has no DNS anywhere).
+        assert demo.api_ready() is True
+        assert any(h.method == "GET" for h in target.proxied(APPS, "session-api-kro:8080"))
+        # The table is read through the API server too.
+        assert demo.dynamodb.describe_table(TableName=KRO_TABLE)["Table"]["TableStatus"] == "ACTIVE"
+        # No apiService output: a reason to skip, not a call to the ingress.
+        reason = demos.open("crossplane")
+        assert isinstance(reason, str) and "apiService" in reason and "up crossplane" in reason
+    finally:
+        demos.close()
+        ctx.close()
+    assert decoy.hits == [] and decoy.rejected == [], "compare used the kubeconfig's current context"
