@@ -39,8 +39,9 @@ import pulumi
 import pulumi_kubernetes as k8s
 from pulumi_command import local
 
+from components.k3d_cluster import with_project_tools
 from components.options import child_options
-from components.session_api_image import PROJECT_DIR, content_hash
+from components.session_api_image import PROJECT_DIR, build_command, content_hash
 
 GROUP = "dynamodb.kubevela-dynamodb.dev"
 VERSION = "v1alpha1"
@@ -226,11 +227,14 @@ def pipeline_image(repository: str, tag: str, registry: str) -> str:
     return f"{repository}:{tag}"
 
 
-def deliver_command(image: str, context_dir: str, cluster_name: str, registry: str) -> str:
-    build = f"docker build --tag {shlex.quote(image)} {shlex.quote(context_dir)}"
+def deliver_command(image: str, context_dir: str, cluster_name: str, registry: str, platform: str = "") -> str:
+    """The same build as the session API image (components/session_api_image.py `build_command`:
+    `--load` whatever the default builder, `--platform` of an existing cluster's nodes), then a
+    push, or an import into k3d with the project's own k3d when the shell has none."""
+    build = build_command(image, context_dir, platform)
     if registry:
         return f"{build} && docker push {shlex.quote(image)}"
-    return f"{build} && k3d image import {shlex.quote(image)} --cluster {shlex.quote(cluster_name)}"
+    return with_project_tools(f"{build} && k3d image import {shlex.quote(image)} --cluster {shlex.quote(cluster_name)}")
 
 
 @dataclass
@@ -244,6 +248,8 @@ class DynamoDBPromiseArgs:
     """'' on k3d; otherwise the registry the image is pushed to (an existing cluster)."""
     image_pull_secrets: pulumi.Input[list] = ()
     """Secrets in the request namespace the pipeline Pods pull with (registry only)."""
+    platform: pulumi.Input[str] = ""
+    """The nodes' platform (e.g. linux/amd64) on an existing cluster; '' builds for this machine (k3d)."""
     repository: str = "kubevela-dynamodb/dynamodb-pipeline"
     context_dir: str = PIPELINE_DIR
     timeout_minutes: int = 10
@@ -275,10 +281,11 @@ class DynamoDBPromise(pulumi.ComponentResource):
         self.image_delivery = local.Command(
             f"{name}-pipeline-image",
             local.CommandArgs(
-                create=pulumi.Output.all(self.image, args.cluster_name, registry).apply(
-                    lambda v: deliver_command(v[0], args.context_dir, v[1], v[2])
+                create=pulumi.Output.all(self.image, args.cluster_name, registry, args.platform).apply(
+                    lambda v: deliver_command(v[0], args.context_dir, v[1], v[2], v[3])
                 ),
-                triggers=[self.image, args.cluster_name, args.cluster_identity],
+                # A new platform is a new image under the same tag: build and deliver again.
+                triggers=[self.image, args.cluster_name, args.cluster_identity, args.platform],
             ),
             child,
         )

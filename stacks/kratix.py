@@ -96,6 +96,7 @@ def build() -> None:
                 cluster_identity=cluster_identity(platform.kubeconfig),
                 registry=platform.image_registry,
                 image_pull_secrets=platform.image_pull_secrets,
+                platform=platform.image_platform,
                 timeout_minutes=cfg.promise_timeout_minutes,
             ),
         ),

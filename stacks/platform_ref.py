@@ -36,6 +36,8 @@ class Platform:
     image_registry: pulumi.Output[str]
     """'' on k3d (images are imported); the registry images are pushed to on an existing cluster."""
     image_pull_secrets: pulumi.Output[list]
+    image_platform: pulumi.Output[str]
+    """The nodes' platform images are built for on an existing cluster; '' on k3d (this machine's)."""
 
     def table_name(self, engine: str) -> pulumi.Output[str]:
         """Each approach's session table: `<tablePrefix>sessions-<engine>`."""
@@ -135,4 +137,5 @@ def read_platform() -> Platform:
         ingress_scheme=output("ingressScheme"),
         image_registry=output("imageRegistry"),
         image_pull_secrets=output("imagePullSecrets"),
+        image_platform=output("imagePlatform"),
     )

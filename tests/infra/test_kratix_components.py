@@ -10,6 +10,7 @@ from components import versions
 from components.flux import flux_values
 from components.kratix import ADAPTER_ANNOTATION, KratixArgs, kratix_values
 from components.kratix_destination import KratixDestinationArgs
+from components.k3d_cluster import with_project_tools
 from components.kratix_promise import (
     PIPELINE_DIR,
     PROMISE_NAME,
@@ -212,8 +213,10 @@ def test_pipeline_image_is_built_and_imported_under_a_content_tag(kx: PlanResult
     command = kx.find(COMMAND, "dynamodb-promise-pipeline-image").inputs
     image = kx.outputs["pipelineImage"]
     assert re.fullmatch(r"kubevela-dynamodb/dynamodb-pipeline:[0-9a-f]{16}", image)
-    assert command["create"] == (
-        f"docker build --tag {image} {PIPELINE_DIR} && k3d image import {image} --cluster kubevela-dynamodb"
+    # Loaded into the engine whatever the default builder, built for this machine (the k3d
+    # nodes'), imported with the project's k3d when the shell has none.
+    assert command["create"] == with_project_tools(
+        f"docker buildx build --load --tag {image} {PIPELINE_DIR} && k3d image import {image} --cluster kubevela-dynamodb"
     )
     assert image in command["triggers"] and "kubevela-dynamodb" in command["triggers"]
 
@@ -222,8 +225,14 @@ def test_existing_cluster_pushes_the_pipeline_image_and_pulls_with_the_secrets(p
     plan = plan_stack("kratix", platform_overrides=EXISTING)
     image = plan.outputs["pipelineImage"]
     assert image.startswith("111122223333.dkr.ecr.eu-west-1.amazonaws.com/kvdemo/dynamodb-pipeline:")
-    command = plan.find(COMMAND, "dynamodb-promise-pipeline-image").inputs["create"]
-    assert command.endswith(f"&& docker push {image}") and "k3d" not in command
+    command = plan.find(COMMAND, "dynamodb-promise-pipeline-image").inputs
+    # Built for the nodes' platform (imagePlatform, linux/amd64 by default), not this machine's.
+    assert command["create"] == (
+        f"docker buildx build --load --platform linux/amd64 --tag {image} {PIPELINE_DIR} && docker push {image}"
+    )
+    assert "linux/amd64" in command["triggers"]
+    arm = plan_stack("kratix", platform_overrides={**EXISTING, "imagePlatform": "linux/arm64"})
+    assert "--platform linux/arm64 " in arm.find(COMMAND, "dynamodb-promise-pipeline-image").inputs["create"]
     for pipeline in plan.find(PROMISE, "dynamodb-promise").inputs["spec"]["workflows"]["resource"]["configure"]:
         assert pipeline["spec"]["imagePullSecrets"] == [{"name": "ecr-pull"}]
 
@@ -232,6 +241,7 @@ def test_image_helpers():
     assert pipeline_image("a/b", "t", "") == "a/b:t"
     assert pipeline_image("a/b", "t", "reg.example/x/") == "reg.example/x/b:t"
     assert "k3d image import" in deliver_command("a/b:t", PIPELINE_DIR, "c", "")
+    assert "--platform linux/arm64 " in deliver_command("r/b:t", PIPELINE_DIR, "", "r", "linux/arm64")
 
 
 def test_pipeline_dockerfile_uses_the_pinned_base_and_a_non_root_user():
