@@ -11,7 +11,7 @@ from typing import Any, Callable
 from tools.compare import HEADLINE, SCENARIOS
 from tools.state import APPROACHES
 
-# What to expect from each engine, from its source (docs/cli.md, "What to expect from each engine", explains them).
+# What to expect from each engine, from its source (docs/day2.md, "What to expect from each engine", explains them).
 # Ref: crossplane-contrib/provider-upjet-aws@v2.6.0:cmd/provider/dynamodb/zz_main.go (--poll 10m, jitter 5 %);
 # crossplane/crossplane-runtime pkg/reconciler/managed/reconciler.go (!ResourceExists && ShouldCreate -> Create);
 # aws-controllers-k8s/runtime@v0.61.0:pkg/runtime/reconciler.go (GenerationChangedPredicate; requeue after the
