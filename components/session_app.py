@@ -42,6 +42,8 @@ class SessionApplicationArgs:
     def __post_init__(self) -> None:
         if not isinstance(self.replicas, int) or not 1 <= self.replicas <= 10:
             raise ValueError(f"replicas must be a whole number from 1 to 10, got {self.replicas!r}")
+        if not isinstance(self.timeout_minutes, int) or self.timeout_minutes < 1:
+            raise ValueError(f"timeout_minutes must be a whole number of at least 1, got {self.timeout_minutes!r}")
 
 
 def table_component_name(engine: str) -> str:

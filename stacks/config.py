@@ -24,6 +24,10 @@ class ConfigError(pulumi.RunError):
     """Shown to the user as a plain message (RunError suppresses the traceback)."""
 
 
+APP_TIMEOUT_MAX_MINUTES = 120
+"""How long `appTimeoutMinutes` may let Pulumi wait for an Application (its table on real AWS included)."""
+
+
 def _key(name: str) -> str:
     return f"{pulumi.get_project()}:{name}"
 
@@ -43,6 +47,18 @@ def _int(raw: str) -> int:
         return int(raw)
     except ValueError:
         raise ValueError(f"expected a whole number, got {raw!r}") from None
+
+
+def _minutes(most: int) -> Callable[[str], int]:
+    """A whole number of minutes from 1 to `most`: 0 or a negative wait would fail every run at once."""
+
+    def parse(raw: str) -> int:
+        value = _int(raw)
+        if not 1 <= value <= most:
+            raise ValueError(f"expected a whole number of minutes from 1 to {most}, got {raw!r}")
+        return value
+
+    return parse
 
 
 def _choice(*allowed: str) -> Callable[[str], str]:
@@ -232,7 +248,7 @@ def crossplane_config() -> CrossplaneConfig:
     config = pulumi.Config()
     return CrossplaneConfig(
         provider_timeout_minutes=_get(config, "providerTimeoutMinutes", 10, _int),
-        app_timeout_minutes=_get(config, "appTimeoutMinutes", 20, _int),
+        app_timeout_minutes=_get(config, "appTimeoutMinutes", 20, _minutes(APP_TIMEOUT_MAX_MINUTES)),
     )
 
 
@@ -249,7 +265,7 @@ def kro_config() -> KroConfig:
     return KroConfig(
         namespace=_get(config, "kroNamespace", "kro-system", _matching(_DNS_LABEL, "a DNS label")),
         rgd_timeout_minutes=_get(config, "rgdTimeoutMinutes", 5, _int),
-        app_timeout_minutes=_get(config, "appTimeoutMinutes", 20, _int),
+        app_timeout_minutes=_get(config, "appTimeoutMinutes", 20, _minutes(APP_TIMEOUT_MAX_MINUTES)),
     )
 
 
@@ -268,5 +284,5 @@ def kratix_config() -> KratixConfig:
             config, "stateStoreNamespace", "kratix-statestore", _matching(_DNS_LABEL, "a DNS label")
         ),
         promise_timeout_minutes=_get(config, "promiseTimeoutMinutes", 10, _int),
-        app_timeout_minutes=_get(config, "appTimeoutMinutes", 20, _int),
+        app_timeout_minutes=_get(config, "appTimeoutMinutes", 20, _minutes(APP_TIMEOUT_MAX_MINUTES)),
     )

@@ -192,6 +192,9 @@ def test_dev_stack_can_be_a_kro_stack(plan_stack):
         ({"rgdTimeoutMinutes": "0"}, r"config kroNamespace/rgdTimeoutMinutes: rgd_timeout_minutes must be"),
         ({"rgdTimeoutMinutes": "soon"}, r"config kubevela-dynamodb:rgdTimeoutMinutes: expected a whole number"),
         ({"appTimeoutMinutes": "x"}, r"config kubevela-dynamodb:appTimeoutMinutes: expected a whole number"),
+        ({"appTimeoutMinutes": "0"}, r"config kubevela-dynamodb:appTimeoutMinutes: expected a whole number of minutes from 1 to 120, got '0'"),
+        ({"appTimeoutMinutes": "-5"}, r"config kubevela-dynamodb:appTimeoutMinutes: .* from 1 to 120, got '-5'"),
+        ({"appTimeoutMinutes": "121"}, r"config kubevela-dynamodb:appTimeoutMinutes: .* from 1 to 120, got '121'"),
     ],
 )
 def test_bad_config_names_the_key(plan_stack, override, message):
