@@ -9,7 +9,7 @@
     report                     side-by-side comparison as Markdown and PNG (out/report.md, out/report.png)
     compare [approach...]      day-2 scenarios (drift, change, deletion) on the deployed demo, then restore it
     audit                      list tables with the demo's prefix left in the DynamoDB target
-    plan STACK [--set k=v]     the offline plan of a stack (JSON)
+    plan STACK [--set k=v] [--set-platform k=v]   the offline plan of a stack (JSON)
     test [pytest args]         the test suite
 
 Approaches: crossplane, kro, kratix. `make <command>` runs the same with the
@@ -525,7 +525,8 @@ def cmd_compare(ctx: Context, args: argparse.Namespace) -> int:
 def cmd_plan(ctx: Context, args: argparse.Namespace) -> int:
     from tools import plan
 
-    argv = [args.stack] + [f"--set={s}" for s in args.set] + ([f"--out={args.out}"] if args.out else [])
+    argv = [args.stack] + [f"--set={s}" for s in args.set] + [f"--set-platform={s}" for s in args.set_platform]
+    argv += [f"--out={args.out}"] if args.out else []
     return plan.main(argv)
 
 
@@ -614,7 +615,9 @@ def parser() -> argparse.ArgumentParser:
 
     plan = sub.add_parser("plan", help="offline plan of a stack (JSON)")
     plan.add_argument("stack", help="platform, crossplane, kro or kratix")
-    plan.add_argument("--set", action="append", default=[], metavar="KEY=VALUE")
+    plan.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", help="a config value of STACK")
+    plan.add_argument("--set-platform", action="append", default=[], metavar="KEY=VALUE",
+                      help="a config value of the platform stack an approach stack reads")
     plan.add_argument("--out")
     plan.set_defaults(run=cmd_plan)
 

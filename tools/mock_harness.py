@@ -21,6 +21,7 @@ from typing import Any, Callable
 
 import pulumi
 from google.protobuf import json_format
+import pulumi.config as pulumi_config_module
 from pulumi.runtime import mocks as pulumi_mocks
 from pulumi.runtime import settings as pulumi_settings
 
@@ -215,6 +216,8 @@ class PlanResult:
     registrations: list[Registration]
     outputs: dict[str, Any] = field(default_factory=dict)
     secret_outputs: list[str] = field(default_factory=list)
+    config_read: list[str] = field(default_factory=list)
+    """Every config key (`project:name`) the program asked for, set or not."""
 
     def find(self, type_: str, name: str) -> Registration:
         matches = [r for r in self.registrations if r.type == type_ and r.name == name]
@@ -297,15 +300,25 @@ def run_stack(
 
     outputs: dict[str, Any] = {}
     secret_outputs: list[str] = []
+    config_read: set[str] = set()
+    # Record which keys the program reads (pulumi.Config.get looks `get_config` up in its
+    # module at each call), so an override of a key the stack never reads can be refused.
+    real_get_config = pulumi_config_module.get_config
+
+    def recording_get_config(full_key: str):
+        config_read.add(full_key)
+        return real_get_config(full_key)
 
     @pulumi.runtime.test
     def _program():
         old_cwd, old_path = os.getcwd(), list(sys.path)
         os.chdir(PROJECT_DIR)
         sys.path.insert(0, str(PROJECT_DIR))
+        pulumi_config_module.get_config = recording_get_config
         try:
             runpy.run_path(str(program), run_name="__main__")
         finally:
+            pulumi_config_module.get_config = real_get_config
             os.chdir(old_cwd)
             sys.path[:] = old_path
 
@@ -327,7 +340,7 @@ def run_stack(
 
     _collect()
     return PlanResult(stack=stack, registrations=monitor.registrations, outputs=outputs,
-                      secret_outputs=sorted(secret_outputs))
+                      secret_outputs=sorted(secret_outputs), config_read=sorted(config_read))
 
 
 def _plain(value: Any) -> Any:

@@ -41,8 +41,17 @@ def approach_of(stack: str, config: dict[str, object]) -> str:
     return str(config.get(f"{PROJECT}:approach") or stack)
 
 
+class UnknownKey(ValueError):
+    """An override of a key the stack's program never reads (a typo, or another stack's key)."""
+
+
+def _unread(result: PlanResult, overrides: dict[str, object]) -> list[str]:
+    return sorted(k for k in overrides if k not in result.config_read)
+
+
 def plan(stack: str, overrides: dict[str, object] | None = None, platform_overrides: dict[str, object] | None = None) -> PlanResult:
-    config = {**stack_config(stack), **{(k if ":" in k else f"{PROJECT}:{k}"): v for k, v in (overrides or {}).items()}}
+    overrides = {(k if ":" in k else f"{PROJECT}:{k}"): v for k, v in (overrides or {}).items()}
+    config = {**stack_config(stack), **overrides}
     stack_outputs = {}
     if approach_of(stack, config) != "platform":
         platform = plan("platform", platform_overrides)
@@ -50,7 +59,15 @@ def plan(stack: str, overrides: dict[str, object] | None = None, platform_overri
         if platform_ref.count("/") == 0:
             platform_ref = f"organization/{PROJECT}/{platform_ref}"
         stack_outputs[platform_ref] = (platform.outputs, platform.secret_outputs)
-    return run_stack(stack, config, stack_outputs)
+    elif platform_overrides:
+        raise UnknownKey("--set-platform is for an approach stack's plan; give the platform's own keys with --set")
+    result = run_stack(stack, config, stack_outputs)
+    unread = _unread(result, overrides)
+    if unread:
+        # Without this, a platform key given to an approach stack changes nothing, silently.
+        hint = " (a platform key? give it with --set-platform)" if approach_of(stack, config) != "platform" else ""
+        raise UnknownKey(f"stack {stack!r} does not read {', '.join(unread)}{hint}")
+    return result
 
 
 def _parse_set(values: list[str]) -> dict[str, object]:

@@ -42,3 +42,33 @@ def test_stack_config_skips_secure_values(tmp_path, monkeypatch):
     )
     monkeypatch.setattr(plan_cli, "STACK_CONFIG_DIR", tmp_path)
     assert plan_cli.stack_config("x") == {"kubevela-dynamodb:a": "plain", "kubevela-dynamodb:c": "short"}
+
+
+def test_a_key_the_stack_does_not_read_is_refused_with_where_it_belongs(capsys):
+    # A platform key given to an approach stack would otherwise change nothing, silently.
+    assert plan_cli.main(["kro", "--set", "dynamodbMode=aws"]) == 1
+    err = capsys.readouterr().err
+    assert "stack 'kro' does not read kubevela-dynamodb:dynamodbMode (a platform key? give it with --set-platform)" in err
+    assert plan_cli.main(["platform", "--set", "dynamodbMod=aws"]) == 1
+    assert "stack 'platform' does not read kubevela-dynamodb:dynamodbMod" in capsys.readouterr().err
+    assert plan_cli.main(["platform", "--set-platform", "dynamodbMode=aws"]) == 1
+    assert "--set-platform is for an approach stack's plan" in capsys.readouterr().err
+
+
+def test_platform_overrides_reach_the_approach_stacks_plan(capsys):
+    assert plan_cli.main(["kro", "--set-platform", "dynamodbMode=aws", "--set", "appTimeoutMinutes=30"]) == 0
+    printed = json.loads(capsys.readouterr().out)
+    app = next(r for r in printed["resources"] if r["type"] == "kubernetes:core.oam.dev/v1beta1:Application")
+    assert app["options"]["customTimeouts"]["create"] == "30m"
+    # The kro Application reads AWS's endpoint: '' in aws mode, so no emulator endpoint in its env.
+    assert "dynamodb-emulator" not in json.dumps(app["inputs"])
+
+
+def test_cli_plan_passes_both_kinds_of_override(capsys):
+    from tools import cli
+
+    ctx = cli.Context()
+    assert cli.main(["plan", "kro", "--set-platform", "dynamodbMode=aws"], ctx) == 0
+    assert "dynamodb-emulator" not in capsys.readouterr().out
+    assert cli.main(["plan", "kro", "--set", "dynamodbMode=aws"], ctx) == 1
+    assert "--set-platform" in capsys.readouterr().err
