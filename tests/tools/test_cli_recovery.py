@@ -180,27 +180,53 @@ def test_destroy_with_pending_creates_says_what_it_cannot_delete(make_ctx, fake_
     assert "Namespace kro-namespace" in text
 
 
-def test_helm_record_is_dropped_only_for_that_release():
-    seen = []
+class HelmRecords:
+    """The Secrets API holding Helm's records of one release."""
 
-    class Kube:
-        def list(self, path, params=None):
-            seen.append((path, params))
-            return iter([
-                {"metadata": {"name": "sh.helm.release.v1.flux2.v2", "labels": {"status": "pending-upgrade"}}},
-                {"metadata": {"name": "sh.helm.release.v1.flux2.v1", "labels": {"status": "superseded"}}},
-            ])
+    def __init__(self, *records):
+        self.records = [
+            {"metadata": {"name": name, "labels": {"owner": "helm", "name": "flux2", "status": status}}}
+            for name, status in records
+        ]
+        self.seen = []
 
-        def delete(self, path):
-            seen.append(("DELETE", path))
+    def list(self, path, params=None):
+        self.seen.append((path, params))
+        return iter(self.records)
 
-    text = forget_interrupted_release(Kube(), "flux-system", "flux2")
-    assert seen == [
+    def delete(self, path):
+        self.seen.append(("DELETE", path))
+
+
+def test_helm_record_of_an_unfinished_install_is_dropped_only_for_that_release():
+    kube = HelmRecords(("sh.helm.release.v1.flux2.v1", "pending-install"))
+    text = forget_interrupted_release(kube, "flux-system", "flux2")
+    assert kube.seen == [
         ("/api/v1/namespaces/flux-system/secrets", {"labelSelector": "owner=helm,name=flux2"}),
         ("DELETE", "/api/v1/namespaces/flux-system/secrets/sh.helm.release.v1.flux2.v1"),
-        ("DELETE", "/api/v1/namespaces/flux-system/secrets/sh.helm.release.v1.flux2.v2"),
     ]
-    assert text.startswith("dropped Helm's record of the interrupted install (superseded, pending-upgrade)")
+    assert text.startswith("dropped Helm's record of the interrupted install (pending-install)")
+
+
+@pytest.mark.parametrize(
+    "records",
+    [
+        [("sh.helm.release.v1.flux2.v1", "deployed")],
+        [("sh.helm.release.v1.flux2.v1", "superseded"), ("sh.helm.release.v1.flux2.v2", "pending-upgrade")],
+        [("sh.helm.release.v1.flux2.v1", "pending-install"), ("sh.helm.release.v1.flux2.v2", "deployed")],
+        [("sh.helm.release.v1.flux2.v1", "failed")],
+    ],
+)
+def test_helm_record_of_a_release_with_a_history_is_left_alone(records):
+    # A deployed (or once deployed) release may be another owner's: its history is never deleted.
+    kube = HelmRecords(*records)
+    text = forget_interrupted_release(kube, "flux-system", "flux2")
+    assert [entry for entry in kube.seen if entry[0] == "DELETE"] == []
+    assert text.startswith("left alone")
+    for name, status in records:
+        if status != "pending-install":
+            assert f"{name.rsplit('.', 1)[-1]} {status}" in text
+    assert "`kubectl -n flux-system delete secret -l owner=helm,name=flux2`" in text
 
 
 @pytest.mark.parametrize(
