@@ -17,8 +17,10 @@ DynamoDB target from the host:
   with the platform's kubeconfig and context; no ingress or DNS is needed.
 
 Through the proxy, the request's `Authorization` header belongs to the API server
-(a bearer token, which the API server removes once it has accepted it), so the
-request's SigV4 signature travels in `X-Emulator-Authorization` and the emulator's
+(a bearer token), and the API server removes that header from every request it
+authenticated, client-certificate ones included, before proxying it (kubernetes/apiserver
+pkg/endpoints/filters/authentication.go), so the request's SigV4 signature always
+travels in `X-Emulator-Authorization`, which the proxy forwards, and the emulator's
 wrapper (components/emulator/moto_server.py) puts it back: moto picks the service
 and region from it.
 """

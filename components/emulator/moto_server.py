@@ -22,11 +22,16 @@ sets MOTO_PORT=tcp://<cluster ip>:5000 for a Service named `moto`. The Deploymen
 turns service links off; this keeps a pod started any other way from crash-looping.
 
 And it takes a request's SigV4 `Authorization` from `X-Emulator-Authorization`
-when that is present. Tools outside the cluster reach the emulator through the
-Kubernetes API server's service proxy, where `Authorization` carries the API
-server's own bearer token and is removed once accepted
-(Ref: kubernetes/kubernetes@2af2c5538a:staging/src/k8s.io/apiserver/pkg/authentication/
-request/bearertoken/bearertoken.go `AuthenticateRequest`: `req.Header.Del("Authorization")`).
+when that is present, whatever `Authorization` says. Tools outside the cluster
+reach the emulator through the Kubernetes API server's service proxy, where
+`Authorization` is the API server's own (a bearer token), and the API server
+removes it from every request it authenticated, by token or by client certificate
+alike, before the proxy forwards the request with its other headers
+(Ref: kubernetes/apiserver@v0.31.9 (Kubernetes 1.31.9): pkg/endpoints/filters/authentication.go
+`WithAuthentication`: `req.Header.Del("Authorization")` on success;
+pkg/authentication/request/bearertoken/bearertoken.go does the same for an accepted
+token; kubernetes/kubernetes staging/src/k8s.io/apimachinery/pkg/util/proxy/upgradeaware.go
+`ServeHTTP` forwards a clone of the remaining headers).
 moto picks the service and region of a request from that header's credential
 scope (Ref: getmoto/moto@5.2.3:moto/moto_server/werkzeug_app.py
 `infer_service_region_host`; an unsigned DynamoDB call goes to S3), so the

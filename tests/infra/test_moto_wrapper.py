@@ -185,22 +185,31 @@ def test_conditional_updates_lose_nothing_under_concurrency(endpoint):
     assert sorted(acknowledged) == list(range(final)), "two writers were acknowledged for the same version"
 
 
-def test_a_signature_sent_aside_routes_like_the_authorization_header(endpoint):
-    """Through the API server's proxy the signature arrives in X-Emulator-Authorization (tools/targets.py)."""
+@pytest.mark.parametrize("forwarded", [None, "Bearer api-server-token"])
+def test_a_signature_sent_aside_routes_like_the_authorization_header(endpoint, forwarded):
+    """Through the API server's proxy the signature arrives in X-Emulator-Authorization (tools/targets.py).
+
+    The signature aside wins over any Authorization header that arrives with it: the API
+    server drops its own after authenticating, but a request that carries both must still
+    route by the signature.
+    """
     from components.emulator import moto_server
     from tools.targets import SIGNATURE_HEADER
 
     assert moto_server.SIGNATURE_ENVIRON == "HTTP_" + SIGNATURE_HEADER.upper().replace("-", "_")
     direct = boto3.client("dynamodb", endpoint_url=endpoint, region_name="eu-west-2",
                           aws_access_key_id="testing", aws_secret_access_key="testing")
-    _create_table(direct, "aside-eu-west-2")
+    table = "aside-eu-west-2" + ("-bearer" if forwarded else "")
+    _create_table(direct, table)
     aside = boto3.client("dynamodb", endpoint_url=endpoint, region_name="eu-west-2",
                          aws_access_key_id="testing", aws_secret_access_key="testing")
 
     def move(request, **_):
         request.headers[SIGNATURE_HEADER] = request.headers.pop("Authorization")
+        if forwarded:
+            request.headers["Authorization"] = forwarded
 
     aside.meta.events.register("before-send.dynamodb", move)
     # Same service and region as the signature says: the table made in eu-west-2, none of us-east-1's.
-    assert "aside-eu-west-2" in aside.list_tables()["TableNames"]
-    assert "aside-eu-west-2" not in _client("dynamodb", endpoint).list_tables()["TableNames"]
+    assert table in aside.list_tables()["TableNames"]
+    assert table not in _client("dynamodb", endpoint).list_tables()["TableNames"]
