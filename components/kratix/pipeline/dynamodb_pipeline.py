@@ -33,7 +33,12 @@ existing status, incoming keys win, others stay: lib/status_updater.go
 MergeStatuses; `metadata/workflow-control.yaml` `retryAfter`, a Go duration,
 suspends the pipeline and keeps a retrying last pipeline from marking the
 workflow completed: lib/workflow_control.go), work-creator/lib/work_creator.go
-(a retrying pipeline writes no Work). ACK Table fields: the dynamodb.services.k8s.aws
+(a retrying pipeline writes no Work). The pinned pipeline-adapter image
+(components/versions.py KRATIX_IMAGE, chart update syntasso/helm-charts b01ba1b of
+2026-08-04) is built after workflow control arrived (syntasso/kratix d61cacf7,
+2026-03-26), and work-creator/ is unchanged between 224e1483 (2026-08-04) and
+ae170e22; the chart's CRDs carry the suspended-pipeline status (attempts,
+suspendedGeneration). ACK Table fields: the dynamodb.services.k8s.aws
 v1alpha1 Table CRD of aws-controllers-k8s/dynamodb-controller v1.9.2.
 
 Standard library and PyYAML only.
