@@ -13,10 +13,11 @@ from tools.state import APPROACHES
 
 # What to expect from each engine, from its source (docs/day2.md, "What to expect from each engine", explains them).
 # Ref: crossplane-contrib/provider-upjet-aws@v2.6.0:cmd/provider/dynamodb/zz_main.go (--poll 10m, jitter 5 %);
-# crossplane/crossplane-runtime pkg/reconciler/managed/reconciler.go (!ResourceExists && ShouldCreate -> Create);
+# crossplane/crossplane-runtime@v2.2.0 pkg/reconciler/managed/reconciler.go (!ResourceExists && ShouldCreate -> Create);
 # aws-controllers-k8s/runtime@v0.61.0:pkg/runtime/reconciler.go (GenerationChangedPredicate; requeue after the
 # resync period; ReadOne NotFound -> createResource); aws-controllers-k8s/dynamodb-controller@v1.9.2:helm/values.yaml
-# (reconcile.defaultResyncPeriod 36000); syntasso/kratix internal/controller/shared.go (DefaultReconciliationInterval 10h).
+# (reconcile.defaultResyncPeriod 36000); syntasso/kratix@224e1483 internal/controller/shared.go
+# (DefaultReconciliationInterval 10h).
 EXPECTED = {
     "crossplane": (
         "The provider checks each Table for drift every poll interval (`--poll`, default 10 min ± 5 %) "
