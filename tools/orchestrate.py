@@ -63,9 +63,11 @@ HINTS = (
     # pkg/action/action.go errPending), through pulumi-kubernetes' Release.
     (
         "cannot re-use a name that is still in use",
-        "Helm has a record of this release that Pulumi's state does not (an interrupted run): drop the record with "
-        "`kubectl -n <release namespace> delete secret -l owner=helm,name=<release>` (the objects stay; the next "
-        "install adopts them), then rerun the same command",
+        "Helm has a record of this release that Pulumi's state does not: list it with "
+        "`kubectl -n <release namespace> get secret -l owner=helm,name=<release> -L status`; if it is this project's "
+        "interrupted install (status pending-install), drop it with `kubectl -n <release namespace> delete secret "
+        "-l owner=helm,name=<release>` (the objects stay; the next install adopts them) and rerun the same command; "
+        "if it is a deployed release of someone else's, choose another namespace or release instead",
     ),
     (
         "another operation (install/upgrade/rollback) is in progress",

@@ -234,6 +234,9 @@ def test_helm_record_of_a_release_with_a_history_is_left_alone(records):
     [
         ("Helm release \"default/kratix\" failed: cannot re-use a name that is still in use",
          "`kubectl -n <release namespace> delete secret -l owner=helm,name=<release>`"),
+        # Whose record it is comes first: a deployed release of someone else's is never to be dropped.
+        ("Helm release \"default/kratix\" failed: cannot re-use a name that is still in use",
+         "`kubectl -n <release namespace> get secret -l owner=helm,name=<release> -L status`; if it is this project's"),
         ("UPGRADE FAILED: another operation (install/upgrade/rollback) is in progress", "status=pending-install"),
     ],
 )
