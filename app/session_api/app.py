@@ -16,6 +16,7 @@ from typing import Any
 
 from flask import Blueprint, Flask, Response, current_app, g, jsonify, request, url_for
 from werkzeug.exceptions import HTTPException
+from werkzeug.routing import BaseConverter
 
 from session_api import validation
 from session_api.config import Config
@@ -106,6 +107,22 @@ def _json_body() -> dict[str, Any]:
     )
 
 
+class UserIdConverter(BaseConverter):
+    """The rest of the path, whatever it holds: a user id may contain "/".
+
+    The server percent-decodes the path before routing, so ``a%2Fb`` and
+    ``a/b`` both arrive as ``a/b``; matching everything after
+    ``/sessions/user/`` (leading, trailing and doubled slashes included) makes
+    that decoded text the user id. Flask's ``path`` converter would not do:
+    it refuses a leading "/" and lets "//" be merged into one.
+    """
+
+    part_isolating = False
+    # Any character, newlines too: a control character must reach the
+    # validation (a 400 that names it), not fall through to a 404.
+    regex = r"[\s\S]+"
+
+
 api = Blueprint("api", __name__)
 
 
@@ -169,7 +186,7 @@ def delete_session(sessionId: str):  # noqa: N803
     return Response(status=204)
 
 
-@api.get("/sessions/user/<userId>")
+@api.get("/sessions/user/<user_id:userId>")
 def list_user_sessions(userId: str):  # noqa: N803
     user_id = validation.validate_user_id(userId)
     limit = validation.parse_limit(request.args.get("limit"))
@@ -313,6 +330,7 @@ def _register_request_hooks(app: Flask) -> None:
 def create_app(config: Config, store: SessionStore | None = None) -> Flask:
     """Build the application. ``store`` is for tests that need a custom one."""
     app = Flask("session_api")
+    app.url_map.converters["user_id"] = UserIdConverter
     app.config["MAX_CONTENT_LENGTH"] = validation.MAX_BODY_BYTES
     app.json = ApiJSONProvider(app)
     app.extensions["session_api"] = Services(config, store or SessionStore.from_config(config))

@@ -29,6 +29,11 @@ threads = _config.threads
 graceful_timeout = _config.graceful_timeout
 timeout = 30
 keepalive = 5
+# GET /sessions/user/<userId>?nextToken=... with the longest user id (2048
+# bytes, each percent-encoded as 3 characters) is about 6.4 KB of request
+# line; gunicorn's default limit is 4094, and 8190 is the most it allows.
+# Ref: benoitc/gunicorn@27.0.1:gunicorn/config.py (LimitRequestLine)
+limit_request_line = 8190
 # gunicorn's runtime control socket is not used; without it the server needs
 # no writable home directory and several instances on one host do not collide.
 control_socket_disable = True

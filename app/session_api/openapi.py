@@ -31,6 +31,26 @@ _NOT_FOUND = _error("No live session with this id (never existed, deleted, or ex
 _TOO_LARGE = _error("The body, or the session it would produce, exceeds DynamoDB's 400 KB item limit.")
 _MEDIA_TYPE = _error("Content-Type is not application/json.")
 
+_USER_ID_RULES = (
+    "Any non-empty Unicode text of at most "
+    f"{v.MAX_USER_ID_BYTES} bytes of UTF-8 (DynamoDB's limit for a partition key value; the user "
+    "index is keyed on it); control characters (U+0000-U+001F, U+007F-U+009F) and unpaired "
+    "surrogates are refused with 400. Compared exactly as given, with no case folding or "
+    "Unicode normalization."
+)
+
+
+def _user_id_schema(description: str) -> dict[str, Any]:
+    # maxLength counts characters; every character is at least one byte, so
+    # it is a bound the byte limit in the description always satisfies.
+    return {
+        "type": "string",
+        "minLength": 1,
+        "maxLength": v.MAX_USER_ID_BYTES,
+        "pattern": v.USER_ID_PATTERN,
+        "description": description,
+    }
+
 
 def _json(schema: dict[str, Any]) -> dict[str, Any]:
     return {"application/json": {"schema": schema}}
@@ -47,7 +67,13 @@ def openapi_document(ttl_seconds: int) -> dict[str, Any]:
         "name": "userId",
         "in": "path",
         "required": True,
-        "schema": {"type": "string", "pattern": v.USER_ID_PATTERN},
+        "description": (
+            _USER_ID_RULES + " In the path it is percent-encoded as UTF-8: every byte outside "
+            "`A-Z a-z 0-9 - _ ~`, including `/` (`%2F`) and `.` (`%2E`), since HTTP clients remove "
+            "`.` and `..` path segments. The server decodes the path before routing, so `/` and `%2F` "
+            "both mean a slash in the user id: everything after `/sessions/user/` is the user id."
+        ),
+        "schema": _user_id_schema("The user id, exactly as given to POST /sessions."),
     }
     paging = [
         {
@@ -258,7 +284,7 @@ def openapi_document(ttl_seconds: int) -> dict[str, Any]:
                     "required": ["userId"],
                     "additionalProperties": False,
                     "properties": {
-                        "userId": {"type": "string", "pattern": v.USER_ID_PATTERN},
+                        "userId": _user_id_schema(_USER_ID_RULES),
                         "data": {"$ref": "#/components/schemas/Data"},
                     },
                 },

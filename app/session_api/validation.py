@@ -11,6 +11,7 @@ from __future__ import annotations
 import base64
 import binascii
 import decimal
+import hashlib
 import json
 import re
 from decimal import Decimal
@@ -22,12 +23,22 @@ from session_api.table import HASH_KEY, USER_INDEX_HASH_KEY, USER_INDEX_RANGE_KE
 
 # Generated ids are UUIDs; the pattern is a little wider so ids stay opaque.
 SESSION_ID_PATTERN = r"^[A-Za-z0-9_-]{1,64}$"
-# User ids end up in URLs (/sessions/user/<userId>): no slashes, spaces or
-# percent signs, and a leading letter or digit so "." and ".." cannot occur.
-USER_ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._@:+=-]{0,127}$"
+# A user id is any non-empty Unicode text up to the longest partition key
+# value DynamoDB stores: it is the hash key of the user index.
+# Ref: awsdocs/amazon-dynamodb-developer-guide:doc_source/ServiceQuotas.md
+#   ("Partition key length": minimum 1 byte, maximum 2048 bytes)
+MAX_USER_ID_BYTES = 2048
+# Control characters (C0, DEL, C1) are refused: they are invisible, and a
+# user id travels in URLs (/sessions/user/<userId>) and in log lines.
+# Everything else, "/" and "%" included, is carried percent-encoded in the path,
+# except the ids "." and "..": as a path segment they are dot segments, which
+# URL normalization removes (RFC 3986 5.2.4; "%2E" is "." by 6.2.2.2), and
+# HTTP clients such as requests and curl do so before sending.
+USER_ID_FORBIDDEN = r"\u0000-\u001f\u007f-\u009f"
+USER_ID_PATTERN = f"^(?!\\.\\.?$)[^{USER_ID_FORBIDDEN}]+$"
 TIMESTAMP_PATTERN = r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{6}Z$"
 _SESSION_ID = re.compile(SESSION_ID_PATTERN)
-_USER_ID = re.compile(USER_ID_PATTERN)
+_USER_ID_CONTROL = re.compile(f"[{USER_ID_FORBIDDEN}]")
 _TIMESTAMP = re.compile(TIMESTAMP_PATTERN)
 
 DEFAULT_PAGE_SIZE = 25
@@ -205,11 +216,23 @@ def validate_user_id(value: Any, field: str = "userId") -> str:
         raise _invalid(field, f"must be a string, got {_json_type(value)}")
     if not value:
         raise _invalid(field, "must not be empty")
-    if not _USER_ID.match(value):
+    if value in (".", ".."):
+        raise _invalid(field, f"must not be {value!r}: URLs cannot carry it as a path segment")
+    control = _USER_ID_CONTROL.search(value)
+    if control:
         raise _invalid(
             field,
-            "must be 1-128 characters of letters, digits and . _ @ : + = -, starting with a letter or digit",
+            f"contains the control character U+{ord(control.group()):04X} at position {control.start()}; "
+            "control characters (U+0000-U+001F, U+007F-U+009F) are not allowed",
         )
+    try:
+        size = len(value.encode("utf-8"))
+    except UnicodeEncodeError as error:
+        raise _invalid(
+            field, f"contains an unpaired surrogate (U+{ord(value[error.start]):04X}) at position {error.start}"
+        ) from None
+    if size > MAX_USER_ID_BYTES:
+        raise _invalid(field, f"is {size} bytes of UTF-8; at most {MAX_USER_ID_BYTES} bytes are allowed")
     return value
 
 
@@ -335,8 +358,22 @@ def parse_limit(raw: str | None) -> int:
     return value
 
 
+# A user listing's token names its user by digest, not by value: a user id can
+# be 2048 bytes, and the token travels in the same request line as the id
+# (gunicorn_conf.py sizes the line for the longest id plus this token).
+_TOKEN_USER = "user"
+
+
+def _user_digest(user_id: str) -> str:
+    return hashlib.sha256(user_id.encode("utf-8")).hexdigest()[:32]
+
+
 def encode_page_token(key: dict[str, str]) -> str:
-    text = json.dumps(key, separators=(",", ":"), sort_keys=True)
+    """A ``nextToken`` for DynamoDB's LastEvaluatedKey ``key``."""
+    shown = dict(key)
+    if USER_INDEX_HASH_KEY in shown:
+        shown[_TOKEN_USER] = _user_digest(shown.pop(USER_INDEX_HASH_KEY))
+    text = json.dumps(shown, separators=(",", ":"), sort_keys=True)
     return base64.urlsafe_b64encode(text.encode()).decode().rstrip("=")
 
 
@@ -348,8 +385,8 @@ def decode_page_token(token: str | None, user_id: str | None = None) -> dict[str
     """The DynamoDB start key inside a ``nextToken``, checked for shape.
 
     A token from the full listing holds only ``sessionId``; one from a user
-    listing also holds that user's ``userId`` and ``createdAt``, and is only
-    valid for the same user.
+    listing also holds ``createdAt`` and a digest of that user's id, and is
+    only valid for the same user (whose id the returned key holds again).
     """
     if token is None:
         return None
@@ -360,14 +397,15 @@ def decode_page_token(token: str | None, user_id: str | None = None) -> dict[str
         key = json.loads(base64.urlsafe_b64decode(padded.encode("ascii")).decode("utf-8"))
     except (ValueError, UnicodeError, binascii.Error):
         raise _bad_token("not a token this API issued") from None
-    expected = {HASH_KEY} if user_id is None else {HASH_KEY, USER_INDEX_HASH_KEY, USER_INDEX_RANGE_KEY}
+    expected = {HASH_KEY} if user_id is None else {HASH_KEY, _TOKEN_USER, USER_INDEX_RANGE_KEY}
     if not isinstance(key, dict) or set(key) != expected or not all(isinstance(v, str) for v in key.values()):
         raise _bad_token("not a token for this listing")
     if not _SESSION_ID.match(key[HASH_KEY]):
         raise _bad_token("not a token this API issued")
     if user_id is not None:
-        if key[USER_INDEX_HASH_KEY] != user_id:
+        if key.pop(_TOKEN_USER) != _user_digest(user_id):
             raise _bad_token("it belongs to a different user's listing")
         if not _TIMESTAMP.match(key[USER_INDEX_RANGE_KEY]):
             raise _bad_token("not a token this API issued")
+        key[USER_INDEX_HASH_KEY] = user_id
     return key

@@ -86,10 +86,11 @@ def test_non_utf8_charset_is_415(client):
         ({"userId": None}, "invalid_field", "userId"),
         ({"userId": 42}, "invalid_field", "userId"),
         ({"userId": ["u"]}, "invalid_field", "userId"),
-        ({"userId": "has space"}, "invalid_field", "userId"),
-        ({"userId": "a/b"}, "invalid_field", "userId"),
+        ({"userId": "."}, "invalid_field", "userId"),
         ({"userId": ".."}, "invalid_field", "userId"),
-        ({"userId": "x" * 129}, "invalid_field", "userId"),
+        ({"userId": "tab\there"}, "invalid_field", "userId"),
+        ({"userId": "\x7f"}, "invalid_field", "userId"),
+        ({"userId": "x" * 2049}, "invalid_field", "userId"),
         ({"userId": "u", "data": []}, "invalid_field", "data"),
         ({"userId": "u", "data": "text"}, "invalid_field", "data"),
         ({"userId": "u", "data": None}, "invalid_field", "data"),
@@ -153,6 +154,13 @@ def test_lone_surrogate_is_400_not_500(client):
     assert "surrogate" in body["message"]
 
 
+def test_lone_surrogate_in_user_id_is_400_not_500(client):
+    raw = '{"userId": "ab\\udc00"}'
+    body = _error(client.post("/sessions", data=raw, content_type="application/json"), 400, "invalid_field")
+    assert body["field"] == "userId"
+    assert "unpaired surrogate (U+DC00) at position 2" in body["message"]
+
+
 def test_nesting_deeper_than_limit_is_400(client):
     value: dict = {}
     for _ in range(validation.MAX_DATA_DEPTH + 1):
@@ -213,10 +221,22 @@ def test_malformed_session_id_is_400(client, bad_id, method):
     assert body["field"] == "sessionId"
 
 
-@pytest.mark.parametrize("bad_user", ["x" * 129, "sp ace", "-leading", "%25"])
-def test_malformed_user_id_in_path_is_400(client, bad_user):
+@pytest.mark.parametrize(
+    "bad_user, needle",
+    [
+        ("x" * 2049, "2049 bytes"),
+        ("%C3%A9" * 1025, "2050 bytes"),  # "é" is two bytes of UTF-8
+        ("a%00b", "U+0000 at position 1"),
+        ("%0A", "U+000A"),
+        ("%C2%85", "U+0085"),  # NEL, a C1 control character
+        ("%2E", "'.'"),
+        ("%2E%2E", "'..'"),
+    ],
+)
+def test_malformed_user_id_in_path_is_400(client, bad_user, needle):
     body = _error(client.get(f"/sessions/user/{bad_user}"), 400, "invalid_field")
     assert body["field"] == "userId"
+    assert needle in body["message"]
 
 
 @pytest.mark.parametrize("limit", ["0", "101", "-1", "abc", "1.5", "", "²", "9" * 30])

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from datetime import datetime, timezone
+from urllib.parse import quote
 
 import boto3
 import pytest
@@ -207,6 +208,58 @@ def test_user_listing_ties_in_the_same_microsecond_stay_ordered(client, create):
     assert [item["sessionId"] for item in items] == list(reversed(ids))
     stamps = [item["createdAt"] for item in items]
     assert stamps == sorted(set(stamps), reverse=True)
+
+
+# User ids the API takes as they are: any Unicode text without control
+# characters, "/" and "%" included, up to 2048 bytes of UTF-8.
+UNUSUAL_USER_IDS = [
+    "użytkownik-测试",
+    "zoë@exämple.org",
+    "🙂 emoji and spaces ",
+    "a/b",
+    "/leading",
+    "trailing/",
+    "a//b",
+    "a/../b",
+    "...",
+    "100%",
+    "%2F",
+    "?query#fragment&x=1",
+    "+plus+",
+    "é" * 1024,  # exactly 2048 bytes
+    "x" * 2048,
+]
+
+
+def _user_path(user_id: str) -> str:
+    return "/sessions/user/" + quote(user_id, safe="")
+
+
+@pytest.mark.parametrize("user_id", UNUSUAL_USER_IDS, ids=lambda u: repr(u[:24]))
+def test_any_user_id_round_trips_through_create_get_and_list(client, create, user_id):
+    created = create(user_id, {"n": 1})
+    assert created.status_code == 201, created.get_json()
+    session = created.get_json()
+    assert session["userId"] == user_id
+    assert client.get(created.headers["Location"]).get_json()["userId"] == user_id
+    create(user_id, {"n": 2})
+    first = client.get(_user_path(user_id), query_string={"limit": 1}).get_json()
+    assert [item["userId"] for item in first["items"]] == [user_id]
+    second = client.get(_user_path(user_id), query_string={"limit": 1, "nextToken": first["nextToken"]}).get_json()
+    assert [item["userId"] for item in second["items"]] == [user_id]
+    assert session["sessionId"] in {first["items"][0]["sessionId"], second["items"][0]["sessionId"]}
+
+
+def test_user_ids_are_compared_exactly(client, create):
+    # Composed and decomposed "é" look alike but are different user ids.
+    composed, decomposed = "caf\u00e9", "cafe\u0301"
+    create(composed)
+    create(composed)
+    assert client.get(_user_path(decomposed)).get_json() == {"items": []}
+    token = client.get(_user_path(composed), query_string={"limit": 1}).get_json()["nextToken"]
+    other = client.get(_user_path(decomposed), query_string={"nextToken": token})
+    assert other.status_code == 400
+    assert "different user" in other.get_json()["message"]
 
 
 def test_user_listing_for_unknown_user_is_empty(client):
