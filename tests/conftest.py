@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import copy
+import json
 import sys
 from pathlib import Path
 from typing import Callable
@@ -17,8 +19,39 @@ if str(CUE_TESTS) not in sys.path:
 from cue_fixtures import Definitions  # noqa: E402
 from cue_runner import CueEvaluator, EvaluatorMissing  # noqa: E402
 
-from tools.mock_harness import PlanResult
-from tools.plan import plan
+import tools.plan  # noqa: E402
+from tools.mock_harness import PlanResult  # noqa: E402
+from tools.plan import plan  # noqa: E402
+
+# -- one run of each distinct plan per test process ------------------------------
+#
+# A plan is a function of the stack name, its config and the platform outputs it
+# reads (the test_plan_is_deterministic tests prove it, with `fresh_plan_stack`),
+# and the suite asks for the same few plans about two hundred times. Each test
+# process (each pytest-xdist worker) runs a distinct plan once and hands every
+# caller its own deep copy, so no test sees another's changes.
+_real_run_stack = tools.plan.run_stack
+_plans: dict[str, PlanResult] = {}
+
+
+def _plan_key(stack: str, config: dict | None, stack_outputs: dict | None) -> str | None:
+    kubeconfig = next((v for k, v in (config or {}).items() if k.endswith("kubeconfig")), None)
+    if isinstance(kubeconfig, str) and "\n" not in kubeconfig:
+        return None  # a file path: the plan depends on the file's content too
+    return json.dumps([stack, config, stack_outputs], sort_keys=True, default=repr)
+
+
+def _cached_run_stack(stack, config=None, stack_outputs=None, *args, **kwargs) -> PlanResult:
+    key = None if args or kwargs else _plan_key(stack, config, stack_outputs)
+    if key is None:
+        return _real_run_stack(stack, config, stack_outputs, *args, **kwargs)
+    if key not in _plans:
+        _plans[key] = _real_run_stack(stack, config, stack_outputs)
+    return copy.deepcopy(_plans[key])
+
+
+# Installed at import, not in a fixture: test modules plan at collection time too.
+tools.plan.run_stack = _cached_run_stack
 
 
 @pytest.fixture
@@ -29,6 +62,13 @@ def plan_stack() -> Callable[..., PlanResult]:
         return plan(stack, overrides, platform_overrides)
 
     return run
+
+
+@pytest.fixture
+def fresh_plan_stack(monkeypatch, plan_stack) -> Callable[..., PlanResult]:
+    """`plan_stack` that runs the program every time (for the determinism tests)."""
+    monkeypatch.setattr(tools.plan, "run_stack", _real_run_stack)
+    return plan_stack
 
 
 @pytest.fixture

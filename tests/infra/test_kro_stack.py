@@ -174,9 +174,9 @@ def test_plan_masks_secrets(plan_stack, platform_overrides):
     assert "offline-secret-access-key" not in text
 
 
-def test_plan_is_deterministic(plan_stack):
-    first = json.dumps(plan_stack("kro").to_json(), sort_keys=True)
-    second = json.dumps(plan_stack("kro").to_json(), sort_keys=True)
+def test_plan_is_deterministic(fresh_plan_stack):
+    first = json.dumps(fresh_plan_stack("kro").to_json(), sort_keys=True)
+    second = json.dumps(fresh_plan_stack("kro").to_json(), sort_keys=True)
     assert first == second
 
 

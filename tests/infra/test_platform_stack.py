@@ -44,9 +44,9 @@ def test_every_resource_belongs_to_a_component_or_is_a_stack_level_namespace(pla
     }
 
 
-def test_plan_is_deterministic(plan_stack):
-    first = json.dumps(plan_stack("platform").to_json(), sort_keys=True)
-    second = json.dumps(plan_stack("platform").to_json(), sort_keys=True)
+def test_plan_is_deterministic(fresh_plan_stack):
+    first = json.dumps(fresh_plan_stack("platform").to_json(), sort_keys=True)
+    second = json.dumps(fresh_plan_stack("platform").to_json(), sort_keys=True)
     assert first == second
 
 
