@@ -37,9 +37,23 @@ def aws_env(monkeypatch):
     monkeypatch.setenv("AWS_DEFAULT_REGION", REGION)
 
 
+_shared_session: boto3.session.Session | None = None
+
+
 @pytest.fixture
 def mocked_aws(aws_env):
+    """moto's in-memory AWS, with one boto3 session for the whole test process.
+
+    moto clears boto3's default session on entry, and every new session
+    re-reads botocore's endpoint and service files: about 0.1 s a client, most
+    of an in-process test's setup. moto intercepts the clients of any session,
+    and each test still gets empty in-memory backends.
+    """
+    global _shared_session
     with mock_aws():
+        if _shared_session is None:
+            _shared_session = boto3.session.Session()
+        boto3.DEFAULT_SESSION = _shared_session
         yield
 
 
