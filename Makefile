@@ -47,8 +47,10 @@ node_modules/.installed: package.json package-lock.json
 	npm ci --no-audit --no-fund
 	touch $@
 
+# One pytest-xdist worker per core (`-n auto`); `make test PYTEST_ARGS="-n 0"` runs in one process.
+PYTEST_ARGS ?= -n auto
 test: $(VENV)/.installed node_modules/.installed
-	$(PY) -m pytest
+	$(PY) -m pytest $(PYTEST_ARGS)
 
 plan: $(VENV)/.installed
 	$(CLI) plan $(STACK)

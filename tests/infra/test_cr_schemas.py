@@ -167,9 +167,14 @@ def _case_id(case: tuple[str, str, str]) -> str:
 
 # Planned at collection time (about a second for all cases): each object becomes its own test
 # case, so a failure names the stack, the modes and the resource.
+# Sorted: the program registers some resources concurrently, and pytest-xdist
+# workers must collect the same tests in the same order.
 def _checked_objects() -> list[tuple[tuple[str, str, str], Registration]]:
     return [
-        (case, reg) for case in CASES for reg in planned(*case).registrations if needs_schema(reg.type) is True
+        (case, reg)
+        for case in CASES
+        for reg in sorted(planned(*case).registrations, key=lambda r: (r.type, r.name, r.urn))
+        if needs_schema(reg.type) is True
     ]
 
 
