@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import copy
 import json
+import os
 import sys
 from pathlib import Path
 from typing import Callable
@@ -78,10 +79,17 @@ def platform(plan_stack) -> PlanResult:
 
 
 @pytest.fixture(scope="session")
-def cue() -> CueEvaluator:
-    """One real CUE evaluator for the whole run; a missing evaluator fails, never skips."""
+def cue(tmp_path_factory) -> CueEvaluator:
+    """One real CUE evaluator per test process; a missing evaluator fails, never skips.
+
+    Under pytest-xdist each worker has its own, and they share their results
+    through the run's base temporary directory (the parent of each worker's).
+    """
+    shared = None
+    if os.environ.get("PYTEST_XDIST_WORKER"):
+        shared = tmp_path_factory.getbasetemp().parent / "cue-results"
     try:
-        evaluator = CueEvaluator()
+        evaluator = CueEvaluator(shared)
     except EvaluatorMissing as err:
         pytest.fail(str(err), pytrace=False)
     yield evaluator
@@ -92,3 +100,4 @@ def cue() -> CueEvaluator:
 def defs(cue) -> Definitions:
     """The installed definition templates, rendered through that evaluator."""
     return Definitions(cue)
+

@@ -18,7 +18,10 @@ resolves identifiers per file.
 
 from __future__ import annotations
 
+import dataclasses
+import hashlib
 import json
+import os
 import shutil
 import subprocess
 import tempfile
@@ -66,11 +69,20 @@ def kubevela_text(template: str, *, context: dict | None = None, parameter: dict
 
 
 class CueEvaluator:
-    """``cue export -e <expression> --out json`` over CUE texts, cached by text."""
+    """``cue export -e <expression> --out json`` over CUE texts, cached by text.
 
-    def __init__(self) -> None:
+    ``shared_cache``: a directory that other evaluators of the same test run
+    (pytest-xdist workers) also use, so a text one process evaluated is not
+    evaluated again by another (an evaluation is CUE's, it does not depend on
+    the process).
+    """
+
+    def __init__(self, shared_cache: Path | None = None) -> None:
         self._dir = Path(tempfile.mkdtemp(prefix="cue-eval-"))
         self._cache: dict[tuple[str, str], Result] = {}
+        self._shared = shared_cache
+        if shared_cache is not None:
+            shared_cache.mkdir(parents=True, exist_ok=True)
         self._lock = threading.Lock()
         self._count = 0
         self._cli = shutil.which("cue")
@@ -110,11 +122,37 @@ class CueEvaluator:
         key = (text, expression)
         with self._lock:
             if key not in self._cache:
-                self._count += 1
-                path = self._dir / f"t{self._count}.cue"
-                path.write_text(text, encoding="utf-8")
-                self._cache[key] = self._run(path, expression)
+                shared = self._shared_path(text, expression)
+                result = self._read_shared(shared)
+                if result is None:
+                    self._count += 1
+                    path = self._dir / f"t{self._count}.cue"
+                    path.write_text(text, encoding="utf-8")
+                    result = self._run(path, expression)
+                    self._write_shared(shared, result)
+                self._cache[key] = result
             return self._cache[key]
+
+    def _shared_path(self, text: str, expression: str) -> Path | None:
+        if self._shared is None:
+            return None
+        digest = hashlib.sha256(json.dumps([self.backend, text, expression]).encode()).hexdigest()
+        return self._shared / f"{digest}.json"
+
+    @staticmethod
+    def _read_shared(path: Path | None) -> Result | None:
+        if path is None or not path.is_file():
+            return None
+        return Result(**json.loads(path.read_text(encoding="utf-8")))
+
+    @staticmethod
+    def _write_shared(path: Path | None, result: Result) -> None:
+        if path is None:
+            return
+        # Written aside and renamed: another process never reads half a file.
+        partial = path.with_name(f"{path.name}.{os.getpid()}.tmp")
+        partial.write_text(json.dumps(dataclasses.asdict(result)), encoding="utf-8")
+        os.replace(partial, path)
 
     def export(self, text: str, expression: str):
         """The JSON value of `expression`; raises CueError with CUE's message."""
