@@ -38,12 +38,14 @@ help:
 $(VENV)/.installed: requirements.txt requirements-dev.txt app/requirements.txt app/requirements-test.txt
 	@command -v $(PYTHON) >/dev/null || { echo "$(PYTHON) not found: install Python 3.11+ (https://www.python.org/downloads/) or run make PYTHON=/path/to/python3.11"; exit 1; }
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' || { echo "$(PYTHON) is Python $$($(PYTHON) -c 'import platform; print(platform.python_version())'); 3.11+ is needed: make PYTHON=python3.11 ..."; exit 1; }
+	@$(PYTHON) -c 'import venv, ensurepip' 2>/dev/null || { echo "$(PYTHON) cannot create virtualenvs: install its venv module (Debian/Ubuntu: sudo apt-get install python3-venv)"; exit 1; }
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
 	$(PY) -m pip install --quiet -r requirements-dev.txt
 	touch $@
 
 node_modules/.installed: package.json package-lock.json
+	@command -v npm >/dev/null || { echo "npm not found: the CUE tests run on Node.js; install Node.js with npm (https://nodejs.org/)"; exit 1; }
 	npm ci --no-audit --no-fund
 	touch $@
 

@@ -151,35 +151,51 @@ class Check:
     """Whether `ensure` can install the pinned version into .tools/bin."""
 
     def line(self) -> str:
-        mark = "ok " if self.ok else "MISSING" if self.found == "not found" else "WRONG"
-        text = f"  [{mark}] {self.name:<10} found {self.found:<16} wanted {self.wanted}"
-        return text + (f"\n           {self.hint}" if self.hint and not self.ok else "")
+        """One line: what was found and, when it is not right, the fix."""
+        if self.ok:
+            return f"  ok       {self.name}: {self.found}"
+        mark = "MISSING" if self.found == "not found" else "WRONG  "
+        found = "not installed" if self.found == "not found" else f"found {self.found}, wanted {self.wanted}"
+        return f"  {mark}  {self.name}: {found}; {self.hint}"
 
 
 def check_python(version_info: tuple[int, ...] | None = None) -> Check:
     info = tuple(version_info or sys.version_info[:3])
     found = ".".join(str(p) for p in info[:3])
+    wanted = ".".join(map(str, MIN_PYTHON))
     return Check(
         "python",
         info[:2] >= MIN_PYTHON,
         found,
-        f">= {'.'.join(map(str, MIN_PYTHON))}",
-        "install Python 3.11+ with venv (https://www.python.org/downloads/, or your package manager)",
+        f">= {wanted}",
+        f"install Python {wanted}+ with venv (https://www.python.org/downloads/ or your package manager), "
+        f"then run make PYTHON=python{wanted} ...",
     )
 
 
+DOCKER_MISSING = "Docker is not installed: install Docker Desktop or Docker Engine (https://docs.docker.com/get-docker/)"
+DOCKER_DOWN = "Docker is installed but its engine is not running: start Docker Desktop, or `sudo systemctl start docker`"
+DOCKER_DENIED = (
+    "Docker is installed but this user may not use its engine: "
+    "`sudo usermod -aG docker $USER`, then log out and in again"
+)
+
+
 def check_docker(run: Runner = run_program) -> Check:
+    """Installed, then answering: k3d runs the cluster's nodes as Docker containers."""
+    # `docker version` prints the engine's version only when the engine answers.
+    # Ref: docker/cli:docs/reference/commandline/version.md (`--format '{{.Server.Version}}'`)
     code, out = run(["docker", "version", "--format", "{{.Server.Version}}"])
     if code == 127:
-        return Check("docker", False, "not found", "a running engine", "install Docker: https://docs.docker.com/get-docker/")
+        return Check("docker", False, "not found", "a running engine", DOCKER_MISSING)
     if code != 0:
+        # The client reports both cases on stderr: "permission denied while trying to
+        # connect to the Docker daemon socket" or "Cannot connect to the Docker daemon ...
+        # Is the docker daemon running?".
+        denied = "permission denied" in out.lower()
         return Check(
-            "docker",
-            False,
-            "engine down",
-            "a running engine",
-            "Docker is installed but its engine does not answer: start Docker Desktop or `sudo systemctl start docker`, "
-            "and check that your user may use it (`docker info`)",
+            "docker", False, "no access" if denied else "engine down", "a running engine",
+            DOCKER_DENIED if denied else DOCKER_DOWN,
         )
     return Check("docker", True, parse_docker_version(out) or out.strip()[:16], "a running engine")
 
@@ -192,7 +208,7 @@ def check_k3d(run: Runner = run_program, env: dict[str, str] | None = None) -> C
         found == K3D_VERSION,
         found or "not found",
         K3D_VERSION,
-        f"`python -m tools.cli tools` installs k3d {K3D_VERSION} into .tools/bin (or: https://k3d.io)",
+        f"`make tools` installs k3d {K3D_VERSION} into .tools/bin (or see https://k3d.io)",
         installable=True,
     )
 
@@ -205,8 +221,8 @@ def check_pulumi(run: Runner = run_program, env: dict[str, str] | None = None) -
         found == PULUMI_VERSION,
         found or "not found",
         PULUMI_VERSION,
-        f"`python -m tools.cli tools` installs Pulumi {PULUMI_VERSION} into .tools/bin "
-        "(or: https://www.pulumi.com/docs/install/)",
+        f"`make tools` installs Pulumi {PULUMI_VERSION} into .tools/bin "
+        "(or see https://www.pulumi.com/docs/install/)",
         installable=True,
     )
 
@@ -313,8 +329,14 @@ def ensure(
 ) -> list[Check]:
     """Check everything; install k3d/Pulumi into `bin_dir` when missing or at another version.
 
-    Raises ToolError listing what is still wrong (with install hints) afterwards.
+    In order, stopping at the first that fails with its fix as the whole message:
+    Python, Docker installed, Docker's engine answering (nothing is downloaded for
+    a machine that cannot run a cluster anyway), then k3d and Pulumi, which are
+    installed when needed. Raises ToolError, one line per problem left.
     """
+    for check in (check_python(), check_docker(run)):
+        if not check.ok:
+            raise ToolError(check.hint if check.name == "docker" else f"Python {check.found} is too old: {check.hint}")
     env = tools_env()
     env["PATH"] = os.pathsep.join([str(bin_dir), env["PATH"]])
     checks = check_all(run, env)
@@ -322,7 +344,8 @@ def ensure(
         if check.ok or not check.installable:
             continue
         installer = install_k3d if check.name == "k3d" else install_pulumi
-        say(f"{check.name}: found {check.found}, need {check.wanted}")
+        have = "not installed" if check.found == "not found" else f"found {check.found}"
+        say(f"{check.name}: {have}; installing the pinned {check.wanted} into {bin_dir}")
         say("  " + installer(fetch, plat, bin_dir))
     if any(not c.ok and c.installable for c in checks):
         checks = check_all(run, env)
@@ -331,7 +354,7 @@ def ensure(
         say(check.line())
     missing = [c for c in checks if not c.ok]
     if missing:
-        raise ToolError("missing prerequisites: " + ", ".join(c.name for c in missing) + " (see the hints above)")
+        raise ToolError("; ".join(f"{c.name}: {c.hint}" for c in missing))
     return checks
 
 

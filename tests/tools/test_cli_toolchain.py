@@ -43,11 +43,52 @@ def test_all_present_at_the_pinned_versions():
     ]
 
 
-def test_docker_missing_and_engine_down_have_different_hints():
+ENGINE_DOWN = (1, "Cannot connect to the Docker daemon at unix:///var/run/docker.sock. Is the docker daemon running?")
+NO_ACCESS = (1, "permission denied while trying to connect to the Docker daemon socket at unix:///var/run/docker.sock")
+
+
+def test_docker_missing_engine_down_and_no_access_have_different_hints():
     missing = toolchain.check_docker(runner({}))
-    assert not missing.ok and "https://docs.docker.com/get-docker/" in missing.hint
-    down = toolchain.check_docker(runner({"docker": (1, "Cannot connect to the Docker daemon")}))
-    assert not down.ok and down.found == "engine down" and "start Docker" in down.hint
+    assert not missing.ok and "Docker is not installed" in missing.hint and "https://docs.docker.com/get-docker/" in missing.hint
+    down = toolchain.check_docker(runner({"docker": ENGINE_DOWN}))
+    assert not down.ok and down.found == "engine down"
+    assert down.hint.startswith("Docker is installed but its engine is not running: start Docker Desktop")
+    assert "sudo systemctl start docker" in down.hint
+    denied = toolchain.check_docker(runner({"docker": NO_ACCESS}))
+    assert not denied.ok and "usermod -aG docker" in denied.hint
+
+
+def _no_downloads(url):
+    raise AssertionError(f"downloaded {url}")
+
+
+@pytest.mark.parametrize(
+    "docker, first_words",
+    [(None, "Docker is not installed"), (ENGINE_DOWN, "Docker is installed but its engine is not running"),
+     (NO_ACCESS, "Docker is installed but this user may not use its engine")],
+)
+def test_docker_is_checked_before_k3d_and_pulumi_and_nothing_is_downloaded(tmp_path, docker, first_words):
+    # k3d and Pulumi are missing too: the message is still only Docker's, and nothing is installed.
+    run = runner({} if docker is None else {"docker": docker})
+    lines = []
+    with pytest.raises(ToolError) as raised:
+        toolchain.ensure(run, _no_downloads, ("linux", "amd64"), tmp_path, lines.append)
+    message = str(raised.value)
+    assert message.startswith(first_words) and "\n" not in message
+    assert [argv[0] for argv in run.calls] == ["docker"]
+    assert lines == [] and list(tmp_path.iterdir()) == []
+
+
+def test_every_prerequisite_line_is_one_line_with_its_fix():
+    bad = toolchain.check_all(runner({"docker": ENGINE_DOWN, "pulumi": (0, "v3.100.0\n")}), env={})
+    for check in bad[1:]:
+        line = check.line()
+        assert "\n" not in line and not check.ok
+        assert check.hint in line, line
+    assert "k3d: not installed; `make tools` installs k3d v5.9.0" in bad[2].line()
+    assert "pulumi: found 3.100.0, wanted 3.272.0; `make tools` installs Pulumi 3.272.0" in bad[3].line()
+    good = toolchain.check_all(runner(GOOD), env={})
+    assert [c.line() for c in good[1:]] == ["  ok       docker: 27.3.1", "  ok       k3d: v5.9.0", "  ok       pulumi: 3.272.0"]
 
 
 def test_wrong_versions_are_reported_with_both_versions():
@@ -151,14 +192,19 @@ def test_ensure_installs_what_is_missing_and_reports(tmp_path, monkeypatch):
     monkeypatch.setattr(toolchain, "install_pulumi", lambda fetch, plat, bin_dir: (after_install(), "pulumi done")[1])
     checks = toolchain.ensure(run, fake_fetch, ("linux", "amd64"), tmp_path, lines.append)
     assert all(c.ok for c in checks)
-    assert "k3d: found not found, need v5.9.0" in lines and "  pulumi done" in lines
+    assert f"k3d: not installed; installing the pinned v5.9.0 into {tmp_path}" in lines
+    assert f"pulumi: found 3.1.0; installing the pinned 3.272.0 into {tmp_path}" in lines and "  pulumi done" in lines
 
 
-def test_ensure_fails_with_the_hint_when_docker_is_missing(tmp_path):
+def test_ensure_fails_naming_what_is_still_wrong_after_installing(tmp_path, monkeypatch):
+    # The install "worked" but k3d still answers with another version (say, an older one earlier on PATH).
+    monkeypatch.setattr(toolchain, "install_k3d", lambda fetch, plat, bin_dir: "k3d done")
     lines = []
-    with pytest.raises(ToolError, match="missing prerequisites: docker"):
-        toolchain.ensure(runner({k: v for k, v in GOOD.items() if k != "docker"}), None, ("linux", "amd64"), tmp_path, lines.append)
-    assert any("get-docker" in line for line in lines)
+    with pytest.raises(ToolError) as raised:
+        toolchain.ensure(runner({**GOOD, "k3d": (0, "k3d version v5.6.0\n")}), _no_downloads, ("linux", "amd64"),
+                         tmp_path, lines.append)
+    assert str(raised.value) == "k3d: `make tools` installs k3d v5.9.0 into .tools/bin (or see https://k3d.io)"
+    assert "  WRONG    k3d: found v5.6.0, wanted v5.9.0; `make tools` installs k3d v5.9.0 into .tools/bin (or see https://k3d.io)" in lines
 
 
 def test_checksum_file_parsing():
@@ -179,6 +225,20 @@ def test_a_failed_download_is_a_tool_error_naming_the_url(tmp_path):
     with pytest.raises(ToolError, match=r"could not download https://github\.com/k3d-io/k3d/releases/download/v5\.9\.0/k3d-linux-arm64 \(URLError"):
         toolchain.install_k3d(offline, ("linux", "arm64"), tmp_path)
     assert list(tmp_path.iterdir()) == []
+
+
+def test_make_up_with_the_docker_engine_down_says_so_first_and_only(make_ctx, monkeypatch):
+    from tools import cli
+
+    real_ensure = toolchain.ensure
+    run = runner({"docker": ENGINE_DOWN})  # k3d and Pulumi are missing too
+    monkeypatch.setattr(toolchain, "ensure", lambda say: real_ensure(run, _no_downloads, ("linux", "amd64"), say=say))
+    ctx = make_ctx()
+    ctx.ensure_tools = ctx._ensure_tools
+    assert cli.main(["up"], ctx) == 1
+    assert ctx.text().splitlines() == [
+        "error: Docker is installed but its engine is not running: start Docker Desktop, or `sudo systemctl start docker`"
+    ]
 
 
 def test_cli_reports_an_offline_install_as_a_message(make_ctx, monkeypatch):
