@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import time
 import uuid
+from urllib.parse import quote
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Callable
@@ -95,7 +96,12 @@ def check_api(
     max_expiry_wait: float = 15.0,
     sleep: Callable[[float], None] = time.sleep,
 ) -> None:
-    user = f"smoke-{uuid.uuid4().hex[:10]}"
+    # A user id outside ASCII, so every deployed API shows it takes any Unicode id
+    # and the ingress carries it percent-encoded as UTF-8. No "/", "%", "?", "#" or
+    # ";": Traefik's request-path filtering may refuse those encoded before the API
+    # sees them. Ref: traefik/traefik:docs/content/security/request-path.md
+    user = f"smoke-użytkownik-测试-{uuid.uuid4().hex[:10]}"
+    user_path = "/sessions/user/" + quote(user, safe="")
     try:
         ready = api.call("GET", "/ready")
     except requests.RequestException as error:
@@ -125,7 +131,7 @@ def check_api(
         "" if updated.status_code == 200 else _describe(updated),
     )
 
-    listed = api.call("GET", f"/sessions/user/{user}")
+    listed = api.call("GET", user_path)
     ids = [item.get("sessionId") for item in listed.json().get("items", [])] if listed.status_code == 200 else []
     result.add("list by user", ids == [sid], f"got {ids}" if listed.status_code == 200 else _describe(listed))
 
@@ -148,7 +154,7 @@ def check_api(
     short_id = short.json()["sessionId"]
     sleep(ttl + 1.5)
     expired = api.call("GET", f"/sessions/{short_id}")
-    listed = api.call("GET", f"/sessions/user/{user}")
+    listed = api.call("GET", user_path)
     still_listed = [i.get("sessionId") for i in listed.json().get("items", [])] if listed.status_code == 200 else ["?"]
     result.add(
         "expiry",

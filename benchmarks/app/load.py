@@ -16,6 +16,7 @@ import random
 import threading
 import time
 from collections import defaultdict
+from urllib.parse import quote
 
 import requests
 
@@ -35,7 +36,9 @@ def run(base_url: str, total: int, concurrency: int, time_cap: float, seed: int)
 
     def worker(index: int) -> None:
         rng = random.Random(seed + index)
-        user = f"load-user-{index}"
+        # Non-ASCII and with a "/": the user ids the API takes, percent-encoded in the path.
+        user = f"load/użytkownik-{index}"
+        user_path = "/sessions/user/" + quote(user, safe="")
         mine: list[str] = []
         with requests.Session() as http:
             while time.monotonic() < deadline:
@@ -56,7 +59,7 @@ def run(base_url: str, total: int, concurrency: int, time_cap: float, seed: int)
                             f"{base_url}/sessions/{rng.choice(mine)}", json={"data": {"n": rng.randint(0, 1000)}}
                         )
                     else:
-                        response = http.get(f"{base_url}/sessions/user/{user}", params={"limit": 10})
+                        response = http.get(base_url + user_path, params={"limit": 10})
                     ok = response.status_code < 400
                 except requests.RequestException:
                     ok = False
