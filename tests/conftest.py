@@ -30,9 +30,21 @@ from tools.plan import plan  # noqa: E402
 # reads (the test_plan_is_deterministic tests prove it, with `fresh_plan_stack`),
 # and the suite asks for the same few plans about two hundred times. Each test
 # process (each pytest-xdist worker) runs a distinct plan once and hands every
-# caller its own deep copy, so no test sees another's changes.
+# caller its own deep copy, so no test sees another's changes. A test that uses
+# `monkeypatch` (directly or through a fixture) may change what the program sees
+# (a module constant, the environment): its plans are neither taken from nor
+# put in the cache.
 _real_run_stack = tools.plan.run_stack
 _plans: dict[str, PlanResult] = {}
+_cache_plans = True
+
+
+@pytest.fixture(autouse=True)
+def _plans_cached_unless_patched(request):
+    global _cache_plans
+    _cache_plans = "monkeypatch" not in request.fixturenames
+    yield
+    _cache_plans = True
 
 
 def _plan_key(stack: str, config: dict | None, stack_outputs: dict | None) -> str | None:
@@ -43,7 +55,7 @@ def _plan_key(stack: str, config: dict | None, stack_outputs: dict | None) -> st
 
 
 def _cached_run_stack(stack, config=None, stack_outputs=None, *args, **kwargs) -> PlanResult:
-    key = None if args or kwargs else _plan_key(stack, config, stack_outputs)
+    key = None if args or kwargs or not _cache_plans else _plan_key(stack, config, stack_outputs)
     if key is None:
         return _real_run_stack(stack, config, stack_outputs, *args, **kwargs)
     if key not in _plans:
