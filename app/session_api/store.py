@@ -13,6 +13,7 @@ Item layout (names from :mod:`session_api.table`)::
     updatedAt  S  ISO 8601 UTC with microseconds
     expiresAt  N  TTL attribute, epoch seconds
     version    N  starts at 1, +1 on every update (optimistic concurrency)
+    writeId    S  random id of the last update (tells a retried update its own write)
     data       M  the client's object
 """
 
@@ -45,6 +46,10 @@ from session_api.table import (
 log = logging.getLogger(__name__)
 
 VERSION_ATTRIBUTE = "version"
+# A random id each update writes, so a failed condition can tell this very write
+# (applied by an earlier attempt whose answer was lost) from another process's
+# write that happens to carry the same timestamp.
+WRITE_ID_ATTRIBUTE = "writeId"
 UPDATED_AT_ATTRIBUTE = "updatedAt"
 DATA_ATTRIBUTE = "data"
 
@@ -337,19 +342,22 @@ class SessionStore:
         out to now + TTL, and ``version`` is incremented atomically.
         """
         moment, epoch = self._now()
+        write_id = uuid.uuid4().hex
         names = {
             "#pk": HASH_KEY,
             "#exp": TTL_ATTRIBUTE,
             "#upd": UPDATED_AT_ATTRIBUTE,
             "#ver": VERSION_ATTRIBUTE,
+            "#wid": WRITE_ID_ATTRIBUTE,
         }
         values: dict[str, Any] = {
             ":upd": iso_timestamp(moment),
             ":exp": epoch + self.ttl_seconds,
             ":now": epoch,
             ":one": 1,
+            ":wid": write_id,
         }
-        sets = ["#upd = :upd", "#exp = :exp"]
+        sets = ["#upd = :upd", "#exp = :exp", "#wid = :wid"]
         removes = []
         if patch:
             # DynamoDB rejects names that no expression uses, so only when needed.
@@ -387,8 +395,9 @@ class SessionStore:
             old = error.response.get("Item")
             if old is None or not self._is_live(old, epoch):
                 raise SessionNotFound(session_id) from None
-            if expected_version is not None and old.get(UPDATED_AT_ATTRIBUTE) == {"S": values[":upd"]}:
+            if expected_version is not None and old.get(WRITE_ID_ATTRIBUTE) == {"S": write_id}:
                 # An earlier attempt of this update landed and its answer was lost.
+                # (Not the timestamp: two processes can write the same microsecond.)
                 return self._from_item(old)
             current = int(self._deserializer.deserialize(old.get(VERSION_ATTRIBUTE, {"N": "1"})))
             raise VersionConflict(expected_version or 0, current) from None

@@ -14,7 +14,7 @@ from moto.core.botocore_stubber import MockRawResponse
 from session_api import local
 from session_api.app import ReadinessCache, create_app
 from session_api.config import Config
-from session_api.store import SessionStore
+from session_api.store import SessionStore, VersionConflict
 from session_api.table import HASH_KEY, USER_INDEX_RANGE_KEY, create_table_kwargs
 
 
@@ -92,6 +92,21 @@ def test_versioned_update_whose_answer_was_lost_is_not_a_conflict(retrying):
     assert len(attempts) == 2
     assert response.status_code == 200, response.get_json()
     assert response.get_json()["data"] == {"n": 2} and response.get_json()["version"] == 2
+
+
+def test_a_versioned_update_from_another_process_in_the_same_microsecond_is_a_conflict(client, table, clock):
+    # Two API processes (each its own store, one clock) write the same timestamp:
+    # the second must still get 409, not take the first's write for its own.
+    created = client.post("/sessions", json={"userId": "u", "data": {"n": 0}}).get_json()
+
+    def process() -> SessionStore:
+        return SessionStore(boto3.client("dynamodb", region_name="us-east-1"), table, 3600, clock=clock)
+
+    first, second = process(), process()
+    assert first.update(created["sessionId"], {"n": 1}, expected_version=1)["version"] == 2
+    with pytest.raises(VersionConflict):
+        second.update(created["sessionId"], {"n": 1}, expected_version=1)
+    assert client.get(f"/sessions/{created['sessionId']}").get_json()["data"] == {"n": 1}
 
 
 def test_internal_server_error_is_503(client, store):
