@@ -12,6 +12,7 @@ import sys
 import threading
 import time
 import uuid
+from urllib.parse import quote
 
 import boto3
 import pytest
@@ -100,6 +101,55 @@ def test_users_see_only_their_own_sessions(api, http):
     token = http.get(api.url(f"/sessions/user/{alice}"), params=token_params).json()["nextToken"]
     stolen = http.get(api.url(f"/sessions/user/{bob}"), params={"nextToken": token})
     assert stolen.status_code == 400
+
+
+@pytest.mark.parametrize(
+    "label, user_id",
+    [
+        ("unicode", "użytkownik-测试-🙂"),
+        ("slashes", "/team//alice/"),
+        ("reserved", "100% sure? #1 & a+b=c;d"),
+        ("longest", "é" * 1024),  # 2048 bytes, 6 KB of request line once percent-encoded
+    ],
+)
+def test_any_user_id_round_trips_over_http(api, http, label, user_id):
+    # A fresh user per run; the longest keeps its 2048 bytes ("é" is 2 bytes, a hex digit 1).
+    user_id = user_id[:-1] + uuid.uuid4().hex[:2] if label == "longest" else f"{user_id}{uuid.uuid4().hex[:4]}"
+    assert len(user_id.encode()) <= 2048
+    path = api.url("/sessions/user/" + quote(user_id, safe=""))
+    ids = []
+    for n in range(3):
+        created = http.post(api.url("/sessions"), json={"userId": user_id, "data": {"n": n}})
+        assert created.status_code == 201, created.text
+        assert http.get(api.url(created.headers["Location"])).json()["userId"] == user_id
+        ids.append(created.json()["sessionId"])
+    listed, token = [], None
+    for _ in range(5):
+        page = http.get(path, params={"limit": 2} | ({"nextToken": token} if token else {}))
+        assert page.status_code == 200, page.text
+        listed += page.json()["items"]
+        token = page.json().get("nextToken")
+        if token is None:
+            break
+    assert [item["sessionId"] for item in listed] == ids[::-1]
+    assert {item["userId"] for item in listed} == {user_id}
+
+
+def test_a_slash_in_the_path_is_the_same_as_an_encoded_one(api, http):
+    user_id = f"team/{uuid.uuid4().hex[:8]}"
+    session = http.post(api.url("/sessions"), json={"userId": user_id}).json()
+    for path in (f"/sessions/user/{user_id}", "/sessions/user/" + quote(user_id, safe="")):
+        assert [s["sessionId"] for s in http.get(api.url(path)).json()["items"]] == [session["sessionId"]], path
+
+
+@pytest.mark.parametrize(
+    "user_path, needle",
+    [("a%00b", "U+0000 at position 1"), ("%C3%A9" * 1025, "2050 bytes of UTF-8"), ("%2E%2E", "'..'")],
+)
+def test_user_ids_the_api_refuses_are_json_400_over_http(api, http, user_path, needle):
+    response = http.get(api.url("/sessions/user/" + user_path))
+    assert response.status_code == 400
+    assert response.json()["field"] == "userId" and needle in response.json()["message"]
 
 
 def test_ttl_expiry_with_a_short_ttl(start_api, http, moto_endpoint):

@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import re
+from urllib.parse import quote
 
+import pytest
 import schemathesis
 from hypothesis import HealthCheck, settings
 from schemathesis.checks import positive_data_acceptance
 from openapi_spec_validator import validate
 
+from session_api import validation
 from session_api.openapi import openapi_document
 
 _IMPLICIT_METHODS = {"HEAD", "OPTIONS"}
@@ -65,6 +68,37 @@ def test_documented_limits_match_the_validation(client):
     assert client.get("/sessions", query_string={"limit": limit["maximum"] + 1}).status_code == 400
     assert client.get("/sessions", query_string={"limit": limit["minimum"]}).status_code == 200
     assert client.get("/sessions", query_string={"limit": limit["minimum"] - 1}).status_code == 400
+
+
+@pytest.mark.parametrize(
+    "user_id, accepted",
+    [
+        ("é" * 1024, True),  # exactly the documented number of bytes
+        ("é" * 1024 + "x", False),
+        ("użytkownik/测试 %", True),
+        ("a\x00b", False),
+        ("\x85", False),
+        (".", False),
+        ("..", False),
+    ],
+    ids=["longest", "one-byte-too-many", "unicode-slash-percent", "nul", "c1-control", "dot", "dot-dot"],
+)
+def test_documented_user_id_rules_are_the_validation(client, user_id, accepted):
+    document = client.get("/openapi.json").get_json()
+    in_path = document["paths"]["/sessions/user/{userId}"]["parameters"][0]
+    in_body = document["components"]["schemas"]["NewSession"]["properties"]["userId"]
+    assert in_path["schema"]["pattern"] == in_body["pattern"]
+    limit = validation.MAX_USER_ID_BYTES
+    assert f"at most {limit} bytes of UTF-8" in in_body["description"]
+    assert "`%2F`" in in_path["description"], "the path parameter says how to encode a slash"
+    documented = bool(re.search(in_body["pattern"], user_id)) and len(user_id.encode()) <= limit
+    assert documented == accepted
+    created = client.post("/sessions", json={"userId": user_id})
+    assert created.status_code == (201 if accepted else 400), created.get_json()
+    listed = client.get("/sessions/user/" + quote(user_id, safe=""))
+    assert listed.status_code == (200 if accepted else 400), listed.get_json()
+    if accepted:
+        assert [item["userId"] for item in listed.get_json()["items"]] == [user_id]
 
 
 # The same document the app serves (test_documented_operations... checks the
