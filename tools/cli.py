@@ -533,7 +533,10 @@ def cmd_plan(ctx: Context, args: argparse.Namespace) -> int:
 def cmd_test(ctx: Context, args: argparse.Namespace) -> int:
     if not (PROJECT_DIR / "node_modules").is_dir():
         ctx.say("node_modules/ is missing (the CUE tests need it): `make test` installs it")
-    return subprocess.call([sys.executable, "-m", "pytest", *args.pytest_args], cwd=PROJECT_DIR)
+    # One pytest-xdist worker per core, as `make test` runs it, unless the arguments choose (`-n 0`).
+    chosen = any(a == "-n" or a.startswith(("-n", "--numprocesses")) for a in args.pytest_args)
+    workers = [] if chosen else ["-n", "auto"]
+    return subprocess.call([sys.executable, "-m", "pytest", *workers, *args.pytest_args], cwd=PROJECT_DIR)
 
 
 def cmd_tools(ctx: Context, args: argparse.Namespace) -> int:
@@ -641,7 +644,13 @@ def _positive_int(text: str) -> int:
 
 
 def main(argv: list[str] | None = None, ctx: Context | None = None) -> int:
-    args = parser().parse_args(argv)
+    argv = sys.argv[1:] if argv is None else argv
+    if argv[:1] == ["test"]:
+        # pytest's own options (`-q`, `-n 0`, `-k ...`) go to pytest as given: argparse
+        # would take a leading `-q` for an option of this CLI and refuse it.
+        args = argparse.Namespace(run=cmd_test, pytest_args=list(argv[1:]))
+    else:
+        args = parser().parse_args(argv)
     ctx = ctx or Context()
     try:
         return args.run(ctx, args)

@@ -240,3 +240,20 @@ def test_ci_workflow_runs_up_smoke_and_always_down():
     # Node 24 releases: the Node 20 ones stop running on GitHub-hosted runners.
     uses = {s["uses"].split("@")[0]: s["uses"].split("@")[1] for s in steps if "uses" in s}
     assert uses == {"actions/checkout": "v5", "actions/setup-python": "v6", "actions/upload-artifact": "v6"}
+
+
+@pytest.mark.parametrize(
+    "given, expected",
+    [([], ["-n", "auto"]), (["-q", "tests/tools"], ["-n", "auto", "-q", "tests/tools"]), (["-n", "0"], ["-n", "0"]),
+     (["-n0", "-x"], ["-n0", "-x"]), (["--numprocesses=3"], ["--numprocesses=3"])],
+)
+def test_cli_test_runs_one_worker_per_core_unless_told(make_ctx, monkeypatch, given, expected):
+    import subprocess
+    import sys
+
+    from tools import cli
+
+    calls = []
+    monkeypatch.setattr(subprocess, "call", lambda argv, cwd=None: calls.append(argv) or 0)
+    assert cli.main(["test", *given], make_ctx()) == 0
+    assert calls == [[sys.executable, "-m", "pytest", *expected]]
