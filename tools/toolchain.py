@@ -200,6 +200,27 @@ def check_docker(run: Runner = run_program) -> Check:
     return Check("docker", True, parse_docker_version(out) or out.strip()[:16], "a running engine")
 
 
+BUILDX_MISSING = (
+    "Docker's buildx plugin is missing (the images are built with `docker buildx build --load`): install Docker "
+    "Desktop, or the docker-buildx-plugin package from Docker's repository (Debian/Ubuntu's own: docker-buildx)"
+)
+
+
+def check_buildx(run: Runner = run_program) -> Check:
+    """The image builds need buildx (components/session_api_image.py `build_command`).
+
+    Without the plugin, Docker answers "'buildx' is not a docker command" only when
+    the first image is built, minutes into `up`; asking here says it first. The
+    plugin is client-side: `docker buildx version` answers with the engine down too.
+    """
+    code, out = run(["docker", "buildx", "version"])
+    if code != 0:
+        return Check("buildx", False, "not found", "the docker buildx plugin", BUILDX_MISSING)
+    # e.g. "github.com/docker/buildx v0.17.1 257815a"
+    version = re.search(r"\bv\d+\.\d+\.\d+\S*", out)
+    return Check("buildx", True, version.group(0) if version else "installed", "the docker buildx plugin")
+
+
 def check_k3d(run: Runner = run_program, env: dict[str, str] | None = None) -> Check:
     code, out = run(["k3d", "version"], env)
     found = parse_k3d_version(out) if code == 0 else None
@@ -229,7 +250,7 @@ def check_pulumi(run: Runner = run_program, env: dict[str, str] | None = None) -
 
 def check_all(run: Runner = run_program, env: dict[str, str] | None = None) -> list[Check]:
     env = tools_env() if env is None else env
-    return [check_python(), check_docker(run), check_k3d(run, env), check_pulumi(run, env)]
+    return [check_python(), check_docker(run), check_buildx(run), check_k3d(run, env), check_pulumi(run, env)]
 
 
 # ─── installs ────────────────────────────────────────────────────────────────
@@ -330,13 +351,14 @@ def ensure(
     """Check everything; install k3d/Pulumi into `bin_dir` when missing or at another version.
 
     In order, stopping at the first that fails with its fix as the whole message:
-    Python, Docker installed, Docker's engine answering (nothing is downloaded for
-    a machine that cannot run a cluster anyway), then k3d and Pulumi, which are
+    Python, Docker installed, Docker's engine answering, Docker's buildx plugin
+    (nothing is downloaded for a machine that cannot run or build anyway), then k3d and Pulumi, which are
     installed when needed. Raises ToolError, one line per problem left.
     """
-    for check in (check_python(), check_docker(run)):
+    for checker in (check_python, lambda: check_docker(run), lambda: check_buildx(run)):
+        check = checker()  # one at a time: nothing after the first failure is even asked
         if not check.ok:
-            raise ToolError(check.hint if check.name == "docker" else f"Python {check.found} is too old: {check.hint}")
+            raise ToolError(check.hint if check.name != "python" else f"Python {check.found} is too old: {check.hint}")
     env = tools_env()
     env["PATH"] = os.pathsep.join([str(bin_dir), env["PATH"]])
     checks = check_all(run, env)

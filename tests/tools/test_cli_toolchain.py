@@ -13,12 +13,12 @@ from tools.toolchain import ToolError
 
 
 def runner(outputs):
-    """A fake `run_program`: argv[0] -> (code, output); missing programs exit 127."""
+    """A fake `run_program`: "program subcommand" or program -> (code, output); missing programs exit 127."""
     calls = []
 
     def run(argv, env=None):
         calls.append(argv)
-        result = outputs.get(argv[0])
+        result = outputs.get(" ".join(argv[:2]), outputs.get(argv[0]))
         if callable(result):
             return result()
         return result if result is not None else (127, f"{argv[0]}: not found")
@@ -29,6 +29,7 @@ def runner(outputs):
 
 GOOD = {
     "docker": (0, "27.3.1\n"),
+    "docker buildx": (0, "github.com/docker/buildx v0.17.1 257815a\n"),
     "k3d": (0, "k3d version v5.9.0\nk3s version v1.31.5-k3s1 (default)\n"),
     "pulumi": (0, "v3.272.0\n"),
 }
@@ -38,6 +39,7 @@ def test_all_present_at_the_pinned_versions():
     checks = toolchain.check_all(runner(GOOD), env={})
     assert [(c.name, c.ok, c.found) for c in checks][1:] == [
         ("docker", True, "27.3.1"),
+        ("buildx", True, "v0.17.1"),
         ("k3d", True, "v5.9.0"),
         ("pulumi", True, "3.272.0"),
     ]
@@ -56,6 +58,23 @@ def test_docker_missing_engine_down_and_no_access_have_different_hints():
     assert "sudo systemctl start docker" in down.hint
     denied = toolchain.check_docker(runner({"docker": NO_ACCESS}))
     assert not denied.ok and "usermod -aG docker" in denied.hint
+
+
+NO_BUILDX = (1, "docker: 'buildx' is not a docker command.\nSee 'docker --help'")
+
+
+def test_a_missing_buildx_plugin_is_said_before_anything_is_downloaded(tmp_path):
+    run = runner({"docker": GOOD["docker"], "docker buildx": NO_BUILDX})
+    lines = []
+    with pytest.raises(ToolError) as raised:
+        toolchain.ensure(run, _no_downloads, ("linux", "amd64"), tmp_path, lines.append)
+    message = str(raised.value)
+    assert message.startswith("Docker's buildx plugin is missing") and "\n" not in message
+    assert "docker-buildx-plugin" in message
+    assert [argv[:2] for argv in run.calls] == [["docker", "version"], ["docker", "buildx"]]
+    assert lines == [] and list(tmp_path.iterdir()) == []
+    check = toolchain.check_buildx(run)
+    assert not check.ok and check.line().startswith("  MISSING  buildx: not installed; Docker's buildx plugin")
 
 
 def _no_downloads(url):
@@ -85,15 +104,17 @@ def test_every_prerequisite_line_is_one_line_with_its_fix():
         line = check.line()
         assert "\n" not in line and not check.ok
         assert check.hint in line, line
-    assert "k3d: not installed; `make tools` installs k3d v5.9.0" in bad[2].line()
-    assert "pulumi: found 3.100.0, wanted 3.272.0; `make tools` installs Pulumi 3.272.0" in bad[3].line()
+    assert "k3d: not installed; `make tools` installs k3d v5.9.0" in bad[3].line()
+    assert "pulumi: found 3.100.0, wanted 3.272.0; `make tools` installs Pulumi 3.272.0" in bad[4].line()
     good = toolchain.check_all(runner(GOOD), env={})
-    assert [c.line() for c in good[1:]] == ["  ok       docker: 27.3.1", "  ok       k3d: v5.9.0", "  ok       pulumi: 3.272.0"]
+    assert [c.line() for c in good[1:]] == [
+        "  ok       docker: 27.3.1", "  ok       buildx: v0.17.1", "  ok       k3d: v5.9.0", "  ok       pulumi: 3.272.0"
+    ]
 
 
 def test_wrong_versions_are_reported_with_both_versions():
     checks = toolchain.check_all(runner({**GOOD, "k3d": (0, "k3d version v5.6.0\n"), "pulumi": (0, "v3.100.0\n")}), env={})
-    k3d, pulumi = checks[2], checks[3]
+    k3d, pulumi = checks[3], checks[4]
     assert (k3d.ok, k3d.found, k3d.wanted) == (False, "v5.6.0", "v5.9.0")
     assert (pulumi.ok, pulumi.found, pulumi.wanted) == (False, "3.100.0", "3.272.0")
     assert "WRONG" in k3d.line() and "installs k3d v5.9.0 into .tools/bin" in k3d.line()
