@@ -30,7 +30,7 @@ from pulumi_command import local
 
 from components.options import child_options
 
-# tools/wait_tables_gone.py reads these; its tests pin the names.
+# The environment of the wait: tools/wait_tables_gone.py reads these very names.
 ENV_KUBECONFIG = "KVDEMO_KUBECONFIG"
 ENV_KUBE_CONTEXT = "KVDEMO_KUBE_CONTEXT"
 ENV_SELECTOR = "KVDEMO_TABLE_SELECTOR"

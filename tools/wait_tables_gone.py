@@ -32,6 +32,15 @@ import time
 from dataclasses import dataclass, field
 from typing import Any, Callable, Iterable, Protocol
 
+# The environment the component (the writer) sets: one definition for both sides.
+from components.kratix_table_wait import (
+    ENV_ACK_NAMESPACE,
+    ENV_KUBE_CONTEXT,
+    ENV_KUBECONFIG,
+    ENV_KUSTOMIZATION,
+    ENV_SELECTOR,
+    ENV_TIMEOUT,
+)
 from tools.kube import KubeClient, KubeError, NotFound, Unreachable
 
 TABLES_PATH = "/apis/dynamodb.services.k8s.aws/v1alpha1/tables"
@@ -40,12 +49,6 @@ REQUEST_LABEL = "kubevela-dynamodb.dev/dynamodb-request"
 """What the Promise's configure pipeline stamps on every Table it writes
 (components/kratix/pipeline/dynamodb_pipeline.py REQUEST_LABEL; a test keeps them equal)."""
 REQUESTS_PATH = "/apis/dynamodb.kubevela-dynamodb.dev/v1alpha1/namespaces/{namespace}/dynamodbrequests/{name}"
-ENV_KUBECONFIG = "KVDEMO_KUBECONFIG"
-ENV_KUBE_CONTEXT = "KVDEMO_KUBE_CONTEXT"
-ENV_SELECTOR = "KVDEMO_TABLE_SELECTOR"
-ENV_TIMEOUT = "KVDEMO_TABLE_WAIT_SECONDS"
-ENV_ACK_NAMESPACE = "KVDEMO_ACK_NAMESPACE"
-ENV_KUSTOMIZATION = "KVDEMO_FLUX_KUSTOMIZATION"
 ENV_SKIP = "KVDEMO_SKIP_TABLE_WAIT"
 DEFAULT_TIMEOUT_SECONDS = 600
 POLL_SECONDS = 5.0
