@@ -58,7 +58,8 @@ def wait_for_http(url: str, process: subprocess.Popen | None = None, timeout: fl
         except urllib.error.HTTPError:
             return  # any HTTP status means the server is up
         except OSError:
-            time.sleep(0.1)
+            # Short: start-up is waited for once per server, and each poll is one refused connect.
+            time.sleep(0.02)
     raise TimeoutError(f"{url} did not answer within {timeout} seconds")
 
 

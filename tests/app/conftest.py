@@ -7,6 +7,7 @@ gunicorn as child processes on free 127.0.0.1 ports and stop them by PID.
 
 from __future__ import annotations
 
+import gc
 import time
 import uuid
 from dataclasses import dataclass
@@ -37,7 +38,21 @@ def aws_env(monkeypatch):
     monkeypatch.setenv("AWS_DEFAULT_REGION", REGION)
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _imports_out_of_the_collector():
+    """Freeze what is alive once the tests are collected (modules, plugins, fixtures).
+
+    The test process holds a large heap of imported objects (moto, botocore,
+    hypothesis, schemathesis); every full garbage collection walked all of it,
+    about a quarter of an in-process test's time. Frozen objects are left out
+    of collections; objects the tests create are still collected.
+    """
+    gc.collect()
+    gc.freeze()
+
+
 _shared_session: boto3.session.Session | None = None
+_table_client = None
 
 
 @pytest.fixture
@@ -58,7 +73,13 @@ def mocked_aws(aws_env):
 
 
 def make_table(name: str = TABLE) -> None:
-    client = boto3.client("dynamodb", region_name=REGION)
+    # One client for the tests' own table set-up: moto intercepts it in every
+    # mock_aws() block, and nothing registers handlers on it (the app's store
+    # gets a client of its own per test).
+    global _table_client
+    if _table_client is None:
+        _table_client = _shared_session.client("dynamodb", region_name=REGION)
+    client = _table_client
     client.create_table(**create_table_kwargs(name))
     client.update_time_to_live(
         TableName=name, TimeToLiveSpecification={"Enabled": True, "AttributeName": TTL_ATTRIBUTE}
@@ -155,13 +176,35 @@ def moto_endpoint(tmp_path_factory):
 
 
 @pytest.fixture(scope="session")
-def start_api(moto_endpoint, tmp_path_factory):
+def moto_client(moto_endpoint):
+    """A DynamoDB client of the moto server, made once per test process.
+
+    ``local.create_session_table`` builds a new boto3 session each call, which
+    re-reads botocore's service files (a quarter of a second of CPU a server).
+    """
+    return boto3.session.Session().client(
+        "dynamodb",
+        endpoint_url=moto_endpoint,
+        region_name=REGION,
+        aws_access_key_id=local.FAKE_CREDENTIALS["AWS_ACCESS_KEY_ID"],
+        aws_secret_access_key=local.FAKE_CREDENTIALS["AWS_SECRET_ACCESS_KEY"],
+    )
+
+
+@pytest.fixture(scope="session")
+def start_api(moto_endpoint, moto_client, tmp_path_factory):
     """Start the API under gunicorn on its own table; stopped at session end."""
     started = []
 
     def start(ttl_seconds: int | None = None, **env: str) -> ApiServer:
         table = f"sessions-{uuid.uuid4().hex[:8]}"
-        local.create_session_table(moto_endpoint, table, REGION)
+        # The same table and TTL setting as `python -m session_api.local` makes
+        # (test_documented_local_command_... runs that path itself).
+        moto_client.create_table(**create_table_kwargs(table))
+        moto_client.get_waiter("table_exists").wait(TableName=table, WaiterConfig={"Delay": 1, "MaxAttempts": 30})
+        moto_client.update_time_to_live(
+            TableName=table, TimeToLiveSpecification={"Enabled": True, "AttributeName": TTL_ATTRIBUTE}
+        )
         port = local.free_port()
         extra = dict(env)
         if ttl_seconds is not None:
@@ -174,6 +217,11 @@ def start_api(moto_endpoint, tmp_path_factory):
         return ApiServer(f"http://{local.LOOPBACK}:{port}", table, process, log_path)
 
     yield start
+    # Signal every server first, then wait: each takes up to a second to wind
+    # down its workers, and they can do it at the same time.
+    for process in started:
+        if process.poll() is None:
+            process.terminate()
     for process in started:
         local.stop(process)
 

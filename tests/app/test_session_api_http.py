@@ -12,9 +12,9 @@ import sys
 import threading
 import time
 import uuid
+from datetime import datetime
 from urllib.parse import quote
 
-import boto3
 import pytest
 import requests
 
@@ -152,26 +152,28 @@ def test_user_ids_the_api_refuses_are_json_400_over_http(api, http, user_path, n
     assert response.json()["field"] == "userId" and needle in response.json()["message"]
 
 
-def test_ttl_expiry_with_a_short_ttl(start_api, http, moto_endpoint):
+def test_ttl_expiry_with_a_short_ttl(start_api, http, moto_client):
     server = start_api(ttl_seconds=2)
     user = _user()
     session = http.post(server.url("/sessions"), json={"userId": user}).json()
     location = server.url(f"/sessions/{session['sessionId']}")
     assert http.get(location).status_code == 200
-    time.sleep(3.1)  # > TTL, whatever the fraction of a second the session was created in
+    # Poll rather than sleep past the TTL: the session must be gone once its
+    # expiresAt (whole epoch seconds) has passed, and not before.
+    expires_at = datetime.fromisoformat(session["expiresAt"]).timestamp()
+    deadline = expires_at + 1.5
+    while (status := http.get(location).status_code) == 200 and time.time() < deadline:
+        time.sleep(0.05)
+    gone_at = time.time()
+    assert status == 404, f"still served {gone_at - expires_at:.2f} s after expiresAt"
+    assert gone_at >= expires_at - 0.05, f"gone {expires_at - gone_at:.2f} s before expiresAt"
     assert http.get(location).status_code == 404
     assert http.put(location, json={"data": {"x": 1}}).status_code == 404
     assert http.delete(location).status_code == 404
     assert http.get(server.url(f"/sessions/user/{user}")).json()["items"] == []
     assert session["sessionId"] not in [s["sessionId"] for s in http.get(server.url("/sessions")).json()["items"]]
     # Still in the table: DynamoDB (and moto) delete expired items lazily.
-    raw = boto3.client(
-        "dynamodb",
-        endpoint_url=moto_endpoint,
-        region_name="us-east-1",
-        aws_access_key_id="testing",
-        aws_secret_access_key="testing",
-    ).get_item(TableName=server.table, Key={HASH_KEY: {"S": session["sessionId"]}})
+    raw = moto_client.get_item(TableName=server.table, Key={HASH_KEY: {"S": session["sessionId"]}})
     assert "Item" in raw
 
 
