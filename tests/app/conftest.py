@@ -8,6 +8,7 @@ gunicorn as child processes on free 127.0.0.1 ports and stop them by PID.
 from __future__ import annotations
 
 import gc
+import os
 import time
 import uuid
 from dataclasses import dataclass
@@ -55,6 +56,58 @@ _shared_session: boto3.session.Session | None = None
 _table_client = None
 
 
+class _ModuleMock:
+    """One ``mock_aws()`` per test module, its backends emptied for each test.
+
+    Starting moto's mock registers a URL pattern per AWS service with
+    ``responses``; resetting the backends (what ``mock_aws()`` does on entry)
+    gives a test the same empty in-memory AWS for a fraction of the cost. A
+    test that does not ask for ``mocked_aws`` runs with the mock stopped, and
+    it is stopped when the module's tests are done, so no other test sees it.
+    """
+
+    _CREDENTIALS = ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY")
+
+    def __init__(self) -> None:
+        self.mock = None
+
+    def on(self) -> None:
+        if self.mock is None:
+            self.mock = mock_aws()
+            self.mock.start()
+        else:
+            self.mock.reset()
+
+    def off(self) -> None:
+        if self.mock is None:
+            return
+        # moto puts back the credentials it saw when it started, which may be a
+        # finished test's monkeypatched ones: keep the environment as it is now.
+        saved = {name: os.environ.get(name) for name in self._CREDENTIALS}
+        self.mock.stop()
+        self.mock = None
+        for name, value in saved.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
+
+
+_module_mock = _ModuleMock()
+
+
+@pytest.fixture(scope="module", autouse=True)
+def _aws_mock_stopped_after_module():
+    yield
+    _module_mock.off()
+
+
+@pytest.fixture(autouse=True)
+def _aws_mock_stopped_unless_asked(request):
+    if "mocked_aws" not in request.fixturenames:
+        _module_mock.off()
+
+
 @pytest.fixture
 def mocked_aws(aws_env):
     """moto's in-memory AWS, with one boto3 session for the whole test process.
@@ -62,14 +115,14 @@ def mocked_aws(aws_env):
     moto clears boto3's default session on entry, and every new session
     re-reads botocore's endpoint and service files: about 0.1 s a client, most
     of an in-process test's setup. moto intercepts the clients of any session,
-    and each test still gets empty in-memory backends.
+    and each test starts with empty in-memory backends.
     """
     global _shared_session
-    with mock_aws():
-        if _shared_session is None:
-            _shared_session = boto3.session.Session()
-        boto3.DEFAULT_SESSION = _shared_session
-        yield
+    _module_mock.on()
+    if _shared_session is None:
+        _shared_session = boto3.session.Session()
+    boto3.DEFAULT_SESSION = _shared_session
+    yield
 
 
 def make_table(name: str = TABLE) -> None:

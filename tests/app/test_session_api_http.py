@@ -60,11 +60,21 @@ def test_pagination_over_hundreds_of_sessions(start_api, http):
     server = start_api()
     users = [_user() for _ in range(3)]
     created: dict[str, list[str]] = {user: [] for user in users}
-    for index in range(300):
-        user = users[index % 3]
-        response = http.post(server.url("/sessions"), json={"userId": user, "data": {"i": index}})
-        assert response.status_code == 201
-        created[user].append(response.json()["sessionId"])
+
+    def create_for(index: int) -> None:
+        # One thread per user, each creating its sessions one after another:
+        # a user's sessions are still created in a known order (each request
+        # starts after the previous one was answered), and the three users'
+        # requests overlap, as they would from three clients.
+        user = users[index]
+        with requests.Session() as own:
+            for n in range(100):
+                response = own.post(server.url("/sessions"), json={"userId": user, "data": {"i": 3 * n + index}})
+                assert response.status_code == 201, response.text
+                created[user].append(response.json()["sessionId"])
+
+    assert _run_threads(len(users), create_for) == []
+    assert sum(len(ids) for ids in created.values()) == 300
 
     def collect(path: str, limit: int) -> list[dict]:
         items, token = [], None
