@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import copy
+import fcntl
+import hashlib
 import json
 import os
+import pickle
 import sys
 from pathlib import Path
 from typing import Callable
@@ -54,12 +57,42 @@ def _plan_key(stack: str, config: dict | None, stack_outputs: dict | None) -> st
     return json.dumps([stack, config, stack_outputs], sort_keys=True, default=repr)
 
 
+# Under pytest-xdist the workers also share their plans through the run's base
+# temporary directory (set in pytest_configure): a plan is run by whichever worker
+# asks first, under a lock, and the others read its pickle. Both workers plan at
+# collection (tests/infra/test_cr_schemas.py), so each starts from another end of
+# its list and the planning is split between them.
+_shared_plans: Path | None = None
+
+
+@pytest.hookimpl(trylast=True)  # after the tmp_path plugin has set up its factory
+def pytest_configure(config):
+    global _shared_plans
+    if os.environ.get("PYTEST_XDIST_WORKER"):
+        _shared_plans = config._tmp_path_factory.getbasetemp().parent / "plans"
+        _shared_plans.mkdir(exist_ok=True)
+
+
+def _shared_plan(key: str, run: Callable[[], PlanResult]) -> PlanResult:
+    path = _shared_plans / hashlib.sha256(key.encode()).hexdigest()
+    with open(path.with_suffix(".lock"), "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if path.exists():
+            return pickle.loads(path.read_bytes())
+        result = run()
+        partial = path.with_suffix(".partial")
+        partial.write_bytes(pickle.dumps(result))
+        partial.replace(path)
+        return result
+
+
 def _cached_run_stack(stack, config=None, stack_outputs=None, *args, **kwargs) -> PlanResult:
     key = None if args or kwargs or not _cache_plans else _plan_key(stack, config, stack_outputs)
     if key is None:
         return _real_run_stack(stack, config, stack_outputs, *args, **kwargs)
     if key not in _plans:
-        _plans[key] = _real_run_stack(stack, config, stack_outputs)
+        run = lambda: _real_run_stack(stack, config, stack_outputs)  # noqa: E731
+        _plans[key] = run() if _shared_plans is None else _shared_plan(key, run)
     return copy.deepcopy(_plans[key])
 
 

@@ -15,6 +15,7 @@ from __future__ import annotations
 import copy
 import functools
 import json
+import os
 from pathlib import Path
 from typing import Callable
 
@@ -170,6 +171,11 @@ def _case_id(case: tuple[str, str, str]) -> str:
 # Sorted: the program registers some resources concurrently, and pytest-xdist
 # workers must collect the same tests in the same order.
 def _checked_objects() -> list[tuple[tuple[str, str, str], Registration]]:
+    # Under pytest-xdist the workers share their plans (tests/conftest.py): every second
+    # worker starts from the end, so the two split the planning between them.
+    worker = os.environ.get("PYTEST_XDIST_WORKER", "gw0")
+    for case in CASES[::-1] if int(worker[2:]) % 2 else CASES:
+        planned(*case)
     return [
         (case, reg)
         for case in CASES

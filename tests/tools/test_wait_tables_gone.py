@@ -215,7 +215,7 @@ def test_the_components_delete_command_runs_the_module_from_the_project_folder(t
     """The exact command pulumi-command runs on destroy, against a fake API on loopback."""
     server = ThreadingHTTPServer(("127.0.0.1", 0), _FakeApi)
     server.seen = []
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
     thread.start()
     kubeconfig = (
         "apiVersion: v1\nkind: Config\ncurrent-context: c\n"
