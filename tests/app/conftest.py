@@ -7,7 +7,6 @@ gunicorn as child processes on free 127.0.0.1 ports and stop them by PID.
 
 from __future__ import annotations
 
-import gc
 import os
 import time
 import uuid
@@ -37,19 +36,6 @@ def aws_env(monkeypatch):
     monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
     monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
     monkeypatch.setenv("AWS_DEFAULT_REGION", REGION)
-
-
-@pytest.fixture(scope="session", autouse=True)
-def _imports_out_of_the_collector():
-    """Freeze what is alive once the tests are collected (modules, plugins, fixtures).
-
-    The test process holds a large heap of imported objects (moto, botocore,
-    hypothesis, schemathesis); every full garbage collection walked all of it,
-    about a quarter of an in-process test's time. Frozen objects are left out
-    of collections; objects the tests create are still collected.
-    """
-    gc.collect()
-    gc.freeze()
 
 
 _shared_session: boto3.session.Session | None = None
