@@ -27,11 +27,12 @@ own nothing of the new one. `pulumi up --refresh` of the approach's stack
 notices it is gone, drops it from the state and creates it again, so the state
 and the cluster agree afterwards.
 
-Ref: kubernetes/kubernetes staging/src/k8s.io/apiserver/pkg/endpoints/handlers/fieldmanager
-(later moved to k8s.io/apimachinery/pkg/util/managedfields/internal): fieldmanager.go
-`decodeManagedFields` (an update's own managedFields are used as given, unless it
-goes to a subresource) and managedfieldsupdater.go (the updating manager gets an
-entry only when the update changed fields).
+Ref: kubernetes/kubernetes staging/src/k8s.io/apimachinery/pkg/util/managedfields/internal
+(before 1.27 in k8s.io/apiserver/pkg/endpoints/handlers/fieldmanager): fieldmanager.go
+`decodeLiveOrNew` (an update's own managedFields are used as given, unless it goes to a
+subresource; an update without them keeps the live ones) and managedfieldsupdater.go
+`managedFieldsUpdater.Update` (the updating manager gets an entry only when the update
+took fields).
 """
 
 from __future__ import annotations
@@ -59,8 +60,9 @@ def engine_pod_selector(approach: str) -> tuple[str, str]:
         from components import versions
         from components.crossplane import package_object_name
 
-        # Crossplane labels a provider's pods with the Provider's name.
-        # Ref: crossplane/crossplane@v2.3.4:apis/pkg/v1/interfaces.go (LabelProvider "pkg.crossplane.io/provider").
+        # Crossplane labels a provider's pods with the Provider's name (the revision's parent-package label).
+        # Ref: crossplane/crossplane@v2.3.4:internal/controller/pkg/runtime/runtime.go (podSelectors:
+        # "pkg.crossplane.io/" + "provider" -> packageName()); apis/pkg/v1/interfaces.go (LabelProvider).
         name = package_object_name(versions.CROSSPLANE_DYNAMODB_PROVIDER)
         return f"pkg.crossplane.io/provider={name}", f"the Crossplane provider {name}"
     # kro and Kratix both end in an ACK Table: the ACK controller talks to DynamoDB.
