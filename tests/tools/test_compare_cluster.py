@@ -142,4 +142,8 @@ def test_the_crossplane_provider_pods_are_found_by_the_provider_name_the_stack_g
 
     selector, what = engine_pod_selector("crossplane")
     assert selector == f"pkg.crossplane.io/provider={package_object_name(versions.CROSSPLANE_DYNAMODB_PROVIDER)}"
+    # The name itself, so a change in how the Provider is named shows here too: Crossplane labels the
+    # provider's pods with the Provider object's name, which the stack gives the pinned package.
+    assert selector == "pkg.crossplane.io/provider=crossplane-contrib-provider-aws-dynamodb"
+    assert "crossplane-contrib-provider-aws-dynamodb" in what
     assert engine_pod_selector("kratix") == engine_pod_selector("kro")  # both end in the platform's ACK controller
