@@ -49,6 +49,10 @@ from tools.state import ENGINE_OF, app_name
 from tools.status import ACK_TABLE, APPLICATION, ENGINE_OBJECT, TABLE_COMPONENT
 
 FIELD_MANAGER = "kvdemo-compare"
+CONFLICT_RETRIES = 5
+"""Writes of the Application carry the resourceVersion they read; KubeVela writes its status
+(which moves the resourceVersion too) while the engine works, so a write can meet a 409 and is
+made again on a fresh read."""
 ACK_RELEASE = "ack-dynamodb-controller"
 """The ACK controller's Helm release name (components/ack_dynamodb.py); its pods carry it as
 `app.kubernetes.io/instance`. Ref: aws-controllers-k8s/dynamodb-controller@v1.9.2:helm/templates/deployment.yaml."""
@@ -67,6 +71,10 @@ def engine_pod_selector(approach: str) -> tuple[str, str]:
         return f"pkg.crossplane.io/provider={name}", f"the Crossplane provider {name}"
     # kro and Kratix both end in an ACK Table: the ACK controller talks to DynamoDB.
     return f"app.kubernetes.io/instance={ACK_RELEASE}", "the ACK DynamoDB controller"
+
+
+class Conflict(KubeError):
+    """HTTP 409: the object changed since it was read (a stale resourceVersion)."""
 
 
 def restored_managed_fields(current: list[dict], before: list[dict], ours: str = FIELD_MANAGER) -> list[dict]:
@@ -121,6 +129,8 @@ class KubeCluster:
             raise KubeError(f"the Kubernetes API at {self.kube.server} does not answer: {error.__class__.__name__}") from None
         if response.status_code == 404:
             raise NotFound(path)
+        if response.status_code == 409:
+            raise Conflict(f"{method} {path}: HTTP 409 {response.text[:300]}")
         if response.status_code >= 400:
             raise KubeError(f"{method} {path}: HTTP {response.status_code} {response.text[:300]}")
         return response.json() if response.content else {}
@@ -134,6 +144,16 @@ class KubeCluster:
         except NotFound:
             raise CompareError(f"Application {self.namespace}/{app_name(self.approach)} not found: `up {self.approach}`") from None
         return {"spec": copy.deepcopy(app.get("spec") or {}), "managedFields": copy.deepcopy((app.get("metadata") or {}).get("managedFields") or [])}
+
+    def _write(self, write: Callable[[dict[str, Any]], None]) -> None:
+        """`write(application)` on a fresh read, again after a 409 (someone wrote in between)."""
+        for attempt in range(CONFLICT_RETRIES):
+            try:
+                write(self._application())
+                return
+            except Conflict:
+                if attempt == CONFLICT_RETRIES - 1:
+                    raise
 
     def _put(self, app: dict[str, Any]) -> None:
         for key in ("managedFields", "creationTimestamp", "generation", "uid"):
@@ -169,16 +189,18 @@ class KubeCluster:
         return copy.deepcopy(spec["components"][self._component_index(spec)].get("properties") or {})
 
     def change_table(self, properties: dict[str, Any]) -> None:
-        app = self._application()
-        app["spec"]["components"][self._component_index(app["spec"])]["properties"] = properties
-        self._put(app)
+        def change(app: dict[str, Any]) -> None:
+            app["spec"]["components"][self._component_index(app["spec"])]["properties"] = properties
+            self._put(app)
 
-    def restore_application(self) -> list[str]:
-        app = self._application()
+        self._write(change)
+
+    def _restore_spec(self, app: dict[str, Any]) -> None:
         if app.get("spec") != self.before["spec"]:
             app["spec"] = copy.deepcopy(self.before["spec"])
             self._put(app)
-            app = self._application()
+
+    def _restore_managed_fields(self, app: dict[str, Any]) -> None:
         current = app["metadata"].get("managedFields") or []
         wanted = restored_managed_fields(current, self.before["managedFields"])
         if wanted != current:
@@ -193,6 +215,10 @@ class KubeCluster:
                 # the check below would name it.
                 params={"fieldManager": FIELD_MANAGER},
             )
+
+    def restore_application(self) -> list[str]:
+        self._write(self._restore_spec)
+        self._write(self._restore_managed_fields)
         app = self._application()
         problems = []
         if app.get("spec") != self.before["spec"]:

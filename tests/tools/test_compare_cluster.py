@@ -46,6 +46,8 @@ class FakeApiServer:
         self.pods = [{"metadata": {"namespace": "ack-system", "name": "ack-1"}}]
         self.honour = honour_managed_fields
         self.calls: list[tuple[str, str, dict]] = []
+        self.status_write_after_reads: list[bool] = []
+        """For each of the next reads of the Application: whether a status write (a new resourceVersion) follows it."""
 
     def _bump(self) -> None:
         self.app["metadata"]["resourceVersion"] = str(int(self.app["metadata"]["resourceVersion"]) + 1)
@@ -56,9 +58,15 @@ class FakeApiServer:
         self.calls.append((method, parts.path, query))
         if parts.path == APP_PATH:
             if method == "GET":
-                return Response(200, copy.deepcopy(self.app))
+                read = copy.deepcopy(self.app)
+                if self.status_write_after_reads and self.status_write_after_reads.pop(0):
+                    self._bump()
+                return Response(200, read)
+            if method in ("PUT", "PATCH"):
+                sent = json if method == "PUT" else __import__("json").loads(data)
+                if sent["metadata"]["resourceVersion"] != self.app["metadata"]["resourceVersion"]:
+                    return Response(409, {"reason": "Conflict", "message": "the object has been modified"})
             if method == "PUT":
-                assert json["metadata"]["resourceVersion"] == self.app["metadata"]["resourceVersion"]
                 if json["spec"] != self.app["spec"]:
                     managed = [e for e in self.app["metadata"]["managedFields"] if e["manager"] != query["fieldManager"]]
                     for entry in managed:
@@ -105,6 +113,34 @@ def test_a_change_and_its_restore_leave_spec_and_field_ownership_as_pulumi_left_
     assert server.app["metadata"]["managedFields"] == [PULUMI, VELA]
     writes = [(m, q.get("fieldManager")) for m, p, q in server.calls if m in ("PUT", "PATCH")]
     assert writes == [("PUT", FIELD_MANAGER), ("PUT", FIELD_MANAGER), ("PATCH", FIELD_MANAGER)]
+
+
+def test_a_write_that_meets_a_status_write_in_between_is_made_again_on_a_fresh_read():
+    server = FakeApiServer()
+    kube = cluster(server)
+    props = kube.table_properties()
+    server.status_write_after_reads = [True]
+    kube.change_table({**props, "billingMode": "PROVISIONED"})
+    assert server.app["spec"]["components"][0]["properties"]["billingMode"] == "PROVISIONED"
+    # Reads: the spec (then a status write), the spec again, the managedFields (then a status write), again.
+    server.status_write_after_reads = [True, False, True, False]
+    assert kube.restore_application() == []
+    assert server.app["spec"] == SPEC
+    assert server.app["metadata"]["managedFields"] == [PULUMI, VELA]
+    writes = [(m, q.get("fieldManager")) for m, p, q in server.calls if m in ("PUT", "PATCH")]
+    assert writes == [("PUT", FIELD_MANAGER)] * 4 + [("PATCH", FIELD_MANAGER)] * 2
+    assert not server.status_write_after_reads
+
+
+def test_a_write_that_keeps_meeting_conflicts_gives_up_with_the_servers_answer():
+    from tools.compare_cluster import CONFLICT_RETRIES, Conflict
+
+    server = FakeApiServer()
+    kube = cluster(server)
+    server.status_write_after_reads = [True] * CONFLICT_RETRIES
+    with pytest.raises(Conflict, match="HTTP 409"):
+        kube.change_table({"tableName": "t", "billingMode": "PROVISIONED"})
+    assert server.app["spec"] == SPEC
 
 
 def test_restore_says_so_when_the_server_keeps_our_field_manager():
