@@ -268,8 +268,8 @@ class Crossplane(pulumi.ComponentResource):
         # ReadFromCluster), while a Patch is a server-side apply that then goes
         # through the same await as a create, `pulumi.com/waitFor` included
         # (await.go `Creation`: ApplyPatchType for patch resources, then
-        # metadata.ReadyCondition). Ref: pulumi/pulumi-kubernetes provider/pkg/await/await.go
-        # and provider/pkg/provider/provider.go `Read` (main, after v4.32.0).
+        # metadata.ReadyCondition). Ref: pulumi/pulumi-kubernetes@94977969d (v4.32.0-27)
+        # provider/pkg/await/await.go and provider/pkg/provider/provider.go `Read`.
         # The patch carries only that annotation. It comes after the policy, which
         # lists only MRDs that exist, and goes before it on destroy (the provider that
         # owns the MRD still runs): a server-side apply, and the field release on

@@ -18,7 +18,9 @@ Delete), so the kubeconfig goes in as an environment input, a Pulumi secret:
 encrypted in the state, never on a command line or in the logs; a new
 kubeconfig updates the stored inputs (no create command runs). The command
 runs in the provider's working directory, the project folder
-(commandOutputs.go: `cmd.Dir = os.Getwd()` when `dir` is unset).
+(commandOutputs.go: `cmd.Dir = os.Getwd()` when `dir` is unset; the engine starts
+every provider plugin in the program's directory: pulumi/pulumi
+sdk/go/common/resource/plugin/plugin.go `execPlugin`, `cmd.Dir = pwd`).
 """
 
 from __future__ import annotations

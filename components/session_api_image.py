@@ -32,6 +32,12 @@ _IGNORED_SUFFIXES = {".pyc", ".pyo", ".md"}
 PLATFORM = re.compile(r"^[a-z0-9]+/[a-z0-9_]+(/[a-z0-9]+)?$")
 
 
+def check_platform(platform: str) -> None:
+    """ValueError unless `platform` is '' (this machine's) or one os/arch[/variant]."""
+    if platform and not PLATFORM.match(platform):
+        raise ValueError(f"platform must be one os/arch[/variant] like linux/amd64, got {platform!r}")
+
+
 def build_command(image: str, context_dir: str, platform: str = "") -> str:
     """`docker buildx build` that always leaves `image` in the local Docker engine.
 
@@ -49,8 +55,7 @@ def build_command(image: str, context_dir: str, platform: str = "") -> str:
     which is the k3d nodes' platform. One platform only: `--load` cannot load a
     multi-platform image into the classic image store.
     """
-    if platform and not PLATFORM.match(platform):
-        raise ValueError(f"platform must be one os/arch[/variant] like linux/amd64, got {platform!r}")
+    check_platform(platform)
     target = f" --platform {shlex.quote(platform)}" if platform else ""
     return f"docker buildx build --load{target} --tag {shlex.quote(image)} {shlex.quote(context_dir)}"
 
@@ -84,8 +89,7 @@ class SessionApiImageArgs:
     def __post_init__(self) -> None:
         if bool(self.cluster_name) == bool(self.registry):
             raise ValueError("give either cluster_name (k3d import) or registry (docker push), not both or neither")
-        if self.platform and not PLATFORM.match(self.platform):
-            raise ValueError(f"platform must be one os/arch[/variant] like linux/amd64, got {self.platform!r}")
+        check_platform(self.platform)
 
 
 class SessionApiImage(pulumi.ComponentResource):

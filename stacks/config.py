@@ -14,6 +14,10 @@ from typing import Callable, TypeVar
 
 import pulumi
 
+# One os/arch[/variant]: the pattern the image build itself enforces (docker --platform;
+# a loaded image holds one platform only).
+from components.session_api_image import PLATFORM as IMAGE_PLATFORM
+
 T = TypeVar("T")
 
 _DNS_LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$")
@@ -118,8 +122,6 @@ def _secret_names(raw: str) -> tuple[str, ...]:
 
 _ROLE_ARN = re.compile(r"^arn:aws[a-z-]*:iam::\d{12}:role/[\w+=,.@/-]+$")
 _REGISTRY = re.compile(r"^[a-z0-9.-]+(:\d+)?(/[a-z0-9._/-]+)?$")
-# One os/arch[/variant] (docker --platform); a loaded image holds one platform only.
-_PLATFORM = re.compile(r"^[a-z0-9]+/[a-z0-9_]+(/[a-z0-9]+)?$")
 
 
 def platform_config() -> PlatformConfig:
@@ -136,7 +138,7 @@ def platform_config() -> PlatformConfig:
             f"config {_key('imageRegistry')}: only used with clusterMode existing; k3d imports images directly"
         )
     image_platform = _get(
-        config, "imagePlatform", "", _matching(_PLATFORM, "one platform like linux/amd64 or linux/arm64")
+        config, "imagePlatform", "", _matching(IMAGE_PLATFORM, "one platform like linux/amd64 or linux/arm64")
     )
     if cluster_mode == "k3d" and image_platform:
         raise ConfigError(

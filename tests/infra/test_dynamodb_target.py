@@ -48,6 +48,15 @@ def test_local_mode_endpoint_is_the_emulator_service(platform: PlanResult):
     assert not platform.of_type(USER), "local mode must not touch AWS"
 
 
+def test_the_emulator_service_output_names_the_real_service_and_port(platform: PlanResult):
+    # Tools outside the cluster build the API server's service-proxy URL from this output.
+    ref = platform.outputs["dynamodbEmulatorService"]
+    service = platform.find(SERVICE, "dynamodb-emulator").inputs
+    assert ref["namespace"] == service["metadata"]["namespace"]
+    assert ref["name"] == service["metadata"]["name"]
+    assert ref["port"] in [port["name"] for port in service["spec"]["ports"]]
+
+
 def test_app_credentials_are_a_secret_in_the_apps_namespace(platform: PlanResult):
     secret = platform.find(SECRET, "dynamodb-app-credentials")
     assert secret.inputs["metadata"] == {"name": "dynamodb-app-credentials", "namespace": "session-apps"}
@@ -71,6 +80,7 @@ def test_aws_mode_has_no_emulator(aws_platform: PlanResult):
     assert not aws_platform.of_type(DEPLOYMENT)
     assert aws_platform.outputs["dynamodbEndpoint"] == ""
     assert aws_platform.outputs["dynamodbRegion"] == "eu-west-1"
+    assert aws_platform.outputs["dynamodbEmulatorService"] == {}, "no emulator to reach"
 
 
 def test_aws_mode_creates_one_identity_for_engines_and_one_for_apps(aws_platform: PlanResult):

@@ -261,3 +261,21 @@ def test_promise_args_are_validated():
 def test_request_crd_needs_only_table_name_and_hash_key():
     schema = request_crd()["spec"]["versions"][0]["schema"]["openAPIV3Schema"]["properties"]["spec"]
     assert schema["required"] == ["tableName", "hashKey"]
+
+
+@pytest.mark.parametrize(
+    "kwargs, message",
+    [
+        ({"selector": ""}, "selector must be a label selector without spaces"),
+        ({"selector": "a in (b, c)"}, "selector must be a label selector without spaces"),
+        ({"kustomization": "kratix-platform-resources"}, "kustomization must be namespace/name"),
+        ({"timeout_minutes": 0}, "timeout_minutes must be a whole number from 1 to 60"),
+        ({"timeout_minutes": 61}, "timeout_minutes must be a whole number from 1 to 60"),
+        ({"timeout_minutes": 1.5}, "timeout_minutes must be a whole number from 1 to 60"),
+    ],
+)
+def test_tables_wait_args_reject_bad_values(kwargs, message):
+    from components.kratix_table_wait import TablesGoneArgs
+
+    with pytest.raises(ValueError, match=message):
+        TablesGoneArgs(**{"kubeconfig": "k", "selector": "kubevela-dynamodb.dev/dynamodb-request", **kwargs})

@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from components import versions
+from components import kratix_table_wait, versions
 from tools import plan as plan_cli
 from tools.mock_harness import PlanResult
 
@@ -215,6 +215,7 @@ def test_tables_wait_runs_only_on_destroy_with_the_kubeconfig_as_a_secret(kx: Pl
     inputs = wait.inputs
     assert "create" not in inputs and "update" not in inputs
     assert "-m tools.wait_tables_gone" in inputs["delete"]
+    assert inputs["delete"] == kratix_table_wait.WAIT_COMMAND
     env = inputs["environment"]
     assert env["KVDEMO_TABLE_SELECTOR"] == TABLE_LABEL
     assert env["KVDEMO_TABLE_WAIT_SECONDS"] == "600"
@@ -225,6 +226,20 @@ def test_tables_wait_runs_only_on_destroy_with_the_kubeconfig_as_a_secret(kx: Pl
     assert wait.is_secret("environment")
     assert "offline-plan-token" not in json.dumps(wait.masked_inputs)
     assert wait.parent == "kubevela-dynamodb:kratix:TablesGone::kratix-tables-gone"
+
+
+def test_tables_wait_uses_the_projects_own_virtualenv():
+    """The wait runs in the project folder with the interpreter of Pulumi.yaml's virtualenv
+    (which holds its dependencies), not whichever python3 the shell finds first."""
+    import yaml
+
+    from components.session_api_image import PROJECT_DIR
+
+    project = yaml.safe_load((PROJECT_DIR / "Pulumi.yaml").read_text())
+    venv = project["runtime"]["options"]["virtualenv"]
+    assert f"[ -x {venv}/bin/python ]; then exec {venv}/bin/python -m tools.wait_tables_gone;" in (
+        kratix_table_wait.WAIT_COMMAND
+    )
 
 
 def test_kustomizations_wait_for_what_they_applied_to_be_gone(kx: PlanResult):
