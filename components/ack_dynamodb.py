@@ -16,6 +16,9 @@ from components import helm, versions
 from components.versions import ChartPin
 from components.options import child_options
 
+RELEASE_NAME = "ack-dynamodb-controller"
+"""The Helm release; its pods carry it as `app.kubernetes.io/instance` (compare restarts them by it)."""
+
 CREDENTIALS_SECRET = "ack-dynamodb-credentials"
 CREDENTIALS_KEY = "credentials"
 
@@ -84,7 +87,7 @@ class AckDynamoDB(pulumi.ComponentResource):
         self.release = helm.release(
             name,
             args.chart,
-            release_name="ack-dynamodb-controller",
+            release_name=RELEASE_NAME,
             namespace=args.namespace,
             values=ack_values(args.region, args.endpoint, args.role_arn),
             opts=pulumi.ResourceOptions.merge(child, pulumi.ResourceOptions(depends_on=before_release)),

@@ -43,6 +43,9 @@ from typing import Any, Callable
 
 import requests
 
+# The ACK controller's Helm release; its pods carry it as `app.kubernetes.io/instance`.
+# Ref: aws-controllers-k8s/dynamodb-controller@v1.9.2:helm/templates/deployment.yaml.
+from components.ack_dynamodb import RELEASE_NAME as ACK_RELEASE
 from tools.compare import AppHealth, CompareError
 from tools.kube import KubeClient, KubeError, NotFound, resource_path
 from tools.state import ENGINE_OF, app_name
@@ -53,9 +56,6 @@ CONFLICT_RETRIES = 5
 """Writes of the Application carry the resourceVersion they read; KubeVela writes its status
 (which moves the resourceVersion too) while the engine works, so a write can meet a 409 and is
 made again on a fresh read."""
-ACK_RELEASE = "ack-dynamodb-controller"
-"""The ACK controller's Helm release name (components/ack_dynamodb.py); its pods carry it as
-`app.kubernetes.io/instance`. Ref: aws-controllers-k8s/dynamodb-controller@v1.9.2:helm/templates/deployment.yaml."""
 
 
 def engine_pod_selector(approach: str) -> tuple[str, str]:
