@@ -137,7 +137,12 @@ def destroy_order(program: PlanResult) -> list[tuple[str, str]]:
 
 
 def replay_kratix_destroy(program: PlanResult, cluster: Cluster) -> None:
-    for key in destroy_order(program):
+    order = destroy_order(program)
+    # A renamed resource would otherwise be skipped silently and the replay prove nothing.
+    # (The wait is absent only from `without_the_wait`'s program.)
+    modelled = {APPLICATION, RESOURCES, FLUX, KRATIX} | ({WAIT} & {(r.type, r.name) for r in program.registrations})
+    assert modelled <= set(order), f"not in the kratix program: {sorted(modelled - set(order))}"
+    for key in order:
         if key == APPLICATION:
             cluster.delete_request()
         elif key == WAIT:
