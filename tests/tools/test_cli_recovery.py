@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import os
-import stat
 from types import SimpleNamespace
 
 import pytest
@@ -12,6 +11,8 @@ import pytest
 from tools import cli, orchestrate
 from tools.helm_records import forget_interrupted_release
 from tools.orchestrate import AutomationOps, PendingOperation, pending_from_deployment
+
+from test_cli_automation_ops import install_pulumi
 
 RELEASE = orchestrate.RELEASE_TYPE
 PLATFORM_OUT = {"dynamodbMode": "local", "dynamodbRegion": "us-east-1", "tablePrefix": "kvdemo-",
@@ -262,11 +263,7 @@ esac
 
 @pytest.fixture
 def scripted_pulumi(tmp_path):
-    root = tmp_path / "pulumi-root"
-    (root / "bin").mkdir(parents=True)
-    script = root / "bin" / "pulumi"
-    script.write_text(FAKE_PULUMI)
-    script.chmod(script.stat().st_mode | stat.S_IXUSR)
+    root = install_pulumi(tmp_path, FAKE_PULUMI)
     export = tmp_path / "export.json"
     export.write_text(json.dumps({"version": 3, "deployment": DEPLOYMENT}))
     log = tmp_path / "pulumi.log"
