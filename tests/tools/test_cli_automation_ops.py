@@ -6,6 +6,7 @@ import io
 import json
 import os
 import stat
+from pathlib import Path
 from types import SimpleNamespace
 
 import pytest
@@ -27,14 +28,19 @@ esac
 """
 
 
-@pytest.fixture
-def pulumi_root(tmp_path):
+def install_pulumi(tmp_path: Path, script: str) -> Path:
+    """A Pulumi root (`<root>/bin/pulumi`, as AutomationOps' pulumi_root takes it) whose `pulumi` runs `script`."""
     root = tmp_path / "pulumi-root"
     (root / "bin").mkdir(parents=True)
-    script = root / "bin" / "pulumi"
-    script.write_text(FAKE_PULUMI)
-    script.chmod(script.stat().st_mode | stat.S_IXUSR)
+    executable = root / "bin" / "pulumi"
+    executable.write_text(script)
+    executable.chmod(executable.stat().st_mode | stat.S_IXUSR)
     return root
+
+
+@pytest.fixture
+def pulumi_root(tmp_path):
+    return install_pulumi(tmp_path, FAKE_PULUMI)
 
 
 def test_stack_names_match_with_or_without_the_organization_prefix(pulumi_root, tmp_path):

@@ -68,8 +68,8 @@ def test_failed_approach_fails_the_command_and_says_where_to_look(make_ctx, fake
     assert "failed: kratix — `status kratix` shows what blocks" in ctx.text()
 
 
-class _Target(Target):
-    """A target whose table listing is scripted."""
+class ScriptedTarget(Target):
+    """A target whose table listing is scripted: `tables`, read at each listing (a live set works)."""
 
     def __init__(self, tables):
         super().__init__("local", "us-east-1", "http://dynamodb.localhost:8081", "kvdemo-")
@@ -87,7 +87,7 @@ class _Target(Target):
 
 def test_down_destroys_approaches_then_audits_then_platform(make_ctx, fake_ops):
     ops = fake_ops(existing={"platform", "crossplane", "kro", "kratix"}, outputs={"platform": PLATFORM_OUT})
-    ctx = make_ctx(ops, target=_Target([]))
+    ctx = make_ctx(ops, target=ScriptedTarget([]))
     assert cli.main(["down"], ctx) == 0
     assert sorted(ops.calls[:3]) == [("down", "crossplane"), ("down", "kratix"), ("down", "kro")]
     assert ops.calls[3] == ("down", "platform")
@@ -97,7 +97,7 @@ def test_down_destroys_approaches_then_audits_then_platform(make_ctx, fake_ops):
 
 def test_down_keeps_the_platform_when_tables_are_left(make_ctx, fake_ops):
     ops = fake_ops(existing={"platform", "kro"}, outputs={"platform": PLATFORM_OUT})
-    ctx = make_ctx(ops, target=_Target(["kvdemo-sessions-kro", "other-table"]))
+    ctx = make_ctx(ops, target=ScriptedTarget(["kvdemo-sessions-kro", "other-table"]))
     assert cli.main(["down"], ctx) == 1
     assert ("down", "platform") not in ops.calls
     text = ctx.text()
@@ -108,14 +108,14 @@ def test_down_keeps_the_platform_when_tables_are_left(make_ctx, fake_ops):
 
 def test_down_skip_audit_goes_on(make_ctx, fake_ops):
     ops = fake_ops(existing={"platform"}, outputs={"platform": PLATFORM_OUT})
-    ctx = make_ctx(ops, target=_Target(["kvdemo-sessions-kro"]))
+    ctx = make_ctx(ops, target=ScriptedTarget(["kvdemo-sessions-kro"]))
     assert cli.main(["down", "--skip-audit"], ctx) == 0
     assert ("down", "platform") in ops.calls
 
 
 def test_down_one_approach_keeps_the_platform_and_audits_only_its_table(make_ctx, fake_ops):
     ops = fake_ops(existing={"platform", "kro", "crossplane"}, outputs={"platform": PLATFORM_OUT})
-    ctx = make_ctx(ops, target=_Target(["kvdemo-sessions-xp"]))
+    ctx = make_ctx(ops, target=ScriptedTarget(["kvdemo-sessions-xp"]))
     assert cli.main(["down", "kro"], ctx) == 0
     assert ops.calls == [("down", "kro")]
     assert "audit: ok" in ctx.text()
@@ -123,7 +123,7 @@ def test_down_one_approach_keeps_the_platform_and_audits_only_its_table(make_ctx
 
 def test_failed_approach_destroy_keeps_the_platform(make_ctx, fake_ops):
     ops = fake_ops(existing={"platform", "kro"}, outputs={"platform": PLATFORM_OUT}, fail={"kro"})
-    ctx = make_ctx(ops, target=_Target([]))
+    ctx = make_ctx(ops, target=ScriptedTarget([]))
     assert cli.main(["down"], ctx) == 1
     assert ("down", "platform") not in ops.calls
     assert "controllers (in the platform)" in ctx.text()
@@ -132,7 +132,7 @@ def test_failed_approach_destroy_keeps_the_platform(make_ctx, fake_ops):
 def test_smoke_skips_approaches_that_are_not_deployed(make_ctx, fake_ops):
     # kro has no stack; kratix's stack was emptied by `down` (destroy keeps the stack).
     ops = fake_ops(existing={"platform", "kratix"}, outputs={"platform": PLATFORM_OUT})
-    ctx = make_ctx(ops, target=_Target([]))
+    ctx = make_ctx(ops, target=ScriptedTarget([]))
     assert cli.main(["smoke", "kro", "kratix"], ctx) == 1
     text = ctx.text()
     assert "kro: not deployed — skipped (`up kro` deploys it)" in text
@@ -142,7 +142,7 @@ def test_smoke_skips_approaches_that_are_not_deployed(make_ctx, fake_ops):
 
 def test_smoke_of_a_stack_without_the_outputs_fails_and_says_why(make_ctx, fake_ops):
     ops = fake_ops(existing={"platform", "kro"}, outputs={"platform": PLATFORM_OUT, "kro": {"dynamodbMode": "local"}})
-    ctx = make_ctx(ops, target=_Target([]))
+    ctx = make_ctx(ops, target=ScriptedTarget([]))
     assert cli.main(["smoke", "kro"], ctx) == 1
     assert "kro: FAIL — the stack has no apiUrl/tableName outputs; run `up kro`" in ctx.text()
 

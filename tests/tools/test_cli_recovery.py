@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import os
-import stat
 from types import SimpleNamespace
 
 import pytest
@@ -12,6 +11,8 @@ import pytest
 from tools import cli, orchestrate
 from tools.helm_records import forget_interrupted_release
 from tools.orchestrate import AutomationOps, PendingOperation, pending_from_deployment
+
+from test_cli_automation_ops import install_pulumi
 
 RELEASE = orchestrate.RELEASE_TYPE
 PLATFORM_OUT = {"dynamodbMode": "local", "dynamodbRegion": "us-east-1", "tablePrefix": "kvdemo-",
@@ -255,6 +256,8 @@ case "$*" in
   *"stack export"*) cat "$FAKE_PULUMI_EXPORT" ;;
   *"stack history"*) echo '[{"kind": "refresh", "startTime": "2026-12-02T17:00:00.000Z", "message": "", "environment": {}, "config": {}, "result": "succeeded", "endTime": "2026-12-02T17:00:01.000Z", "version": 3}]' ;;
   *refresh*) echo "refreshed" ;;
+  *" up "*) echo "updated" ;;
+  *"stack output"*) echo '{}' ;;
   *) echo "unexpected: $*" >&2; exit 3 ;;
 esac
 """
@@ -262,11 +265,7 @@ esac
 
 @pytest.fixture
 def scripted_pulumi(tmp_path):
-    root = tmp_path / "pulumi-root"
-    (root / "bin").mkdir(parents=True)
-    script = root / "bin" / "pulumi"
-    script.write_text(FAKE_PULUMI)
-    script.chmod(script.stat().st_mode | stat.S_IXUSR)
+    root = install_pulumi(tmp_path, FAKE_PULUMI)
     export = tmp_path / "export.json"
     export.write_text(json.dumps({"version": 3, "deployment": DEPLOYMENT}))
     log = tmp_path / "pulumi.log"
@@ -287,21 +286,12 @@ def test_automation_reads_pending_operations_and_clears_them_with_refresh(script
     assert lines == ["refreshed"]
 
 
-def test_automation_up_adopts_only_when_asked(scripted_pulumi, monkeypatch):
-    from pulumi import automation as auto
-
-    seen = []
-
-    class Stack:
-        def up(self, **kwargs):
-            pass
-
-    def select(name, work_dir, opts):
-        seen.append(opts.env_vars.get(orchestrate.ADOPT_ENV))
-        return Stack()
-
-    monkeypatch.setattr(auto, "create_or_select_stack", select)
-    scripted_pulumi.ops.up("kratix", print, print)
-    scripted_pulumi.ops.up("kratix", print, print, adopt_existing=True)
-    scripted_pulumi.ops.up("kratix", print, print)
-    assert seen == [None, "true", None]
+def test_automation_up_adopts_only_when_asked(scripted_pulumi):
+    """The variable reaches the `pulumi up` process (and so the program and the provider) only when asked."""
+    ops = scripted_pulumi.ops
+    ops.up("kratix", print, print)
+    ops.up("kratix", print, print, adopt_existing=True)
+    ops.up("kratix", print, print)
+    ups = [c for c in scripted_pulumi.log.read_text().splitlines() if c.startswith("--non-interactive up ")]
+    assert [c.rsplit("| adopt=", 1)[1] for c in ups] == ["", "true", ""]
+    assert all("--stack kratix" in c for c in ups)

@@ -27,7 +27,8 @@ from tools import wait_tables_gone as wait
 from tools.kube import NotFound
 from tools.mock_harness import PlanResult
 from tools.plan import plan
-from tools.targets import Target
+
+from test_cli_commands import ScriptedTarget
 
 APPLICATION = ("kubernetes:core.oam.dev/v1beta1:Application", "session-api-app-kratix")
 WAIT = ("command:local:Command", "kratix-tables-gone-wait")
@@ -137,7 +138,12 @@ def destroy_order(program: PlanResult) -> list[tuple[str, str]]:
 
 
 def replay_kratix_destroy(program: PlanResult, cluster: Cluster) -> None:
-    for key in destroy_order(program):
+    order = destroy_order(program)
+    # A renamed resource would otherwise be skipped silently and the replay prove nothing.
+    # (The wait is absent only from `without_the_wait`'s program.)
+    modelled = {APPLICATION, RESOURCES, FLUX, KRATIX} | ({WAIT} & {(r.type, r.name) for r in program.registrations})
+    assert modelled <= set(order), f"not in the kratix program: {sorted(modelled - set(order))}"
+    for key in order:
         if key == APPLICATION:
             cluster.delete_request()
         elif key == WAIT:
@@ -174,23 +180,6 @@ def kratix_program() -> PlanResult:
     return plan("kratix")
 
 
-class _Target(Target):
-    """The DynamoDB target of the model: what the audit lists."""
-
-    def __init__(self, cluster: Cluster):
-        super().__init__("local", "us-east-1", "http://dynamodb.localhost:8081", "kvdemo-")
-        self.cluster = cluster
-
-    def client(self):
-        cluster = self.cluster
-
-        class Client:
-            def list_tables(self, **_):
-                return {"TableNames": sorted(cluster.dynamodb)}
-
-        return Client()
-
-
 def _ops(fake_ops, program: PlanResult, cluster: Cluster):
     def on_destroy(stack):
         if stack == "kratix":
@@ -207,7 +196,7 @@ def test_down_kratix_then_down_platform_leaves_no_table_without_its_controller(
 ):
     cluster = Cluster()
     ops = _ops(fake_ops, kratix_program, cluster)
-    ctx = make_ctx(ops, target=_Target(cluster))
+    ctx = make_ctx(ops, target=ScriptedTarget(cluster.dynamodb))
     assert cli.main(["down", "kratix"], ctx) == 0
     # The kratix destroy returned only once ACK had deleted the table and its Table.
     assert cluster.tables == {} and cluster.dynamodb == set()
@@ -230,7 +219,7 @@ def test_a_table_ack_cannot_delete_stops_the_kratix_destroy_and_keeps_the_platfo
 ):
     cluster = Cluster(ack_can_delete=False)
     ops = _ops(fake_ops, kratix_program, cluster)
-    ctx = make_ctx(ops, target=_Target(cluster))
+    ctx = make_ctx(ops, target=ScriptedTarget(cluster.dynamodb))
     assert cli.main(["down", "kratix"], ctx) == 1
     text = ctx.text()
     assert "1 ACK Table(s) made by the DynamoDB Promise still exist after 10 minute(s)" in text
