@@ -557,7 +557,10 @@ def start_container(
     # The image's PATH names its own directories; here the interpreter is this virtualenv's.
     env["PATH"] = f"{VENV_BIN}:/usr/bin:/bin"
 
-    lookup = env.get
+    # `$(VAR)` in command/args sees the kubelet's variables only: the image's ENV is applied
+    # by the runtime afterwards (pkg/kubelet/container/helpers.go ExpandContainerCommandAndArgs
+    # is given makeEnvironmentVariables' result). Remap.env stands in for kubelet variables.
+    lookup = {k: env[k] for k in (*kubelet_env, *remap.env)}.get
     if container.get("command"):
         argv = [expand(a, lookup) for a in container["command"]] + [expand(a, lookup) for a in container.get("args") or []]
     else:

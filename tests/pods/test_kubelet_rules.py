@@ -239,3 +239,16 @@ def test_a_failing_liveness_probe_is_a_restart(tmp_path, http_port):
             container.wait_ready()
     finally:
         container.stop()
+
+
+def test_command_expansion_sees_the_kubelets_variables_not_the_images(tmp_path):
+    """The kubelet expands $(VAR) from the variables it computes; the image's ENV reaches
+    only the process (pkg/kubelet/container/helpers.go ExpandContainerCommandAndArgs)."""
+    image = Image(entrypoint=["python", "-c"], env={"FROM_IMAGE": "image"}, workdir="/srv", files={"/srv": tmp_path})
+    container = {"name": "c", "args": ["import sys; print(sys.argv[1:])", "$(FROM_IMAGE)", "$(FROM_POD)"],
+                 "env": [{"name": "FROM_POD", "value": "pod"}]}
+    started = start_container(cluster=Cluster(), namespace="ns", pod_spec={}, container=container, image=image,
+                              root=tmp_path)
+    assert started.wait(timeout=30) == 0, started.describe()
+    assert started.output() == "['$(FROM_IMAGE)', 'pod']"
+    assert started.env["FROM_IMAGE"] == "image"
