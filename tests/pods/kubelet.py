@@ -564,8 +564,10 @@ def start_container(
     if container.get("command"):
         argv = [expand(a, lookup) for a in container["command"]] + [expand(a, lookup) for a in container.get("args") or []]
     else:
+        # An empty `args` is no args: the runtime keeps the image's CMD (containerd's CRI
+        # `WithProcessArgs` tests len(args) == 0).
         args = container.get("args")
-        argv = list(image.entrypoint) + ([expand(a, lookup) for a in args] if args is not None else list(image.cmd))
+        argv = list(image.entrypoint) + ([expand(a, lookup) for a in args] if args else list(image.cmd))
     if not argv:
         raise ValueError(f"container {container['name']!r} has no command and its image no entrypoint")
     argv = [remap.path(a) for a in argv]

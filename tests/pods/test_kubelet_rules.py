@@ -252,3 +252,12 @@ def test_command_expansion_sees_the_kubelets_variables_not_the_images(tmp_path):
     assert started.wait(timeout=30) == 0, started.describe()
     assert started.output() == "['$(FROM_IMAGE)', 'pod']"
     assert started.env["FROM_IMAGE"] == "image"
+
+
+def test_empty_args_keep_the_images_cmd(tmp_path):
+    """containerd's CRI WithProcessArgs: no command and len(args) == 0 -> ENTRYPOINT + CMD."""
+    image = Image(entrypoint=["python", "-c"], cmd=["print('image cmd')"], workdir="/srv", files={"/srv": tmp_path})
+    started = start_container(cluster=Cluster(), namespace="ns", pod_spec={}, container={"name": "c", "args": []},
+                              image=image, root=tmp_path)
+    assert started.wait(timeout=30) == 0, started.describe()
+    assert started.output() == "image cmd"
