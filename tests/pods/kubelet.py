@@ -121,9 +121,10 @@ def expand(text: str, lookup: Callable[[str], str | None]) -> str:
                 continue
             if nxt == "(":
                 end = text.find(")", i + 2)
-                if end == -1:
-                    out.append(text[i:])
-                    break
+                if end == -1:  # an incomplete reference stays; scanning goes on after `$(`
+                    out.append("$(")
+                    i += 2
+                    continue
                 value = lookup(text[i + 2:end])
                 out.append(text[i:end + 1] if value is None else value)
                 i = end + 1

@@ -79,6 +79,7 @@ def test_links_of_the_namespace_only_and_the_api_server_always():
     ("$$(USER)", "$(USER)"),
     ("cost: $5", "cost: $5"),
     ("$(USER", "$(USER"),
+    ("$(USER $$5", "$(USER $5"),  # after an incomplete reference, `$$` is still an escaped `$`
     ("a$", "a$"),
 ])
 def test_expansion(text, expected):
