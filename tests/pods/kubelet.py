@@ -71,6 +71,11 @@ PROBE_DEFAULTS = {"initialDelaySeconds": 0, "timeoutSeconds": 1, "periodSeconds"
                   "successThreshold": 1, "failureThreshold": 3}
 """Ref: kubernetes/kubernetes pkg/apis/core/v1/defaults.go SetDefaults_Probe."""
 
+
+def with_probe_defaults(probe: dict) -> dict:
+    """`SetDefaults_Probe`: a field left out or set to 0 takes the default."""
+    return {**probe, **{k: probe.get(k) or default for k, default in PROBE_DEFAULTS.items()}}
+
 VENV_BIN = str(Path(sys.executable).parent)
 
 
@@ -453,7 +458,7 @@ class Container:
 
     def probe_once(self, probe: dict) -> tuple[bool, str]:
         """One attempt, as the kubelet's prober makes it."""
-        timeout = probe.get("timeoutSeconds", PROBE_DEFAULTS["timeoutSeconds"])
+        timeout = with_probe_defaults(probe)["timeoutSeconds"]
         try:
             if "httpGet" in probe:
                 action = probe["httpGet"]
@@ -489,7 +494,7 @@ class Container:
         when readiness has not passed by the time its own failureThreshold periods (or
         the liveness budget, if longer) have elapsed.
         """
-        probes = {kind: {**PROBE_DEFAULTS, **self.spec[kind]}
+        probes = {kind: with_probe_defaults(self.spec[kind])
                   for kind in ("readinessProbe", "livenessProbe") if self.spec.get(kind)}
         if "readinessProbe" not in probes:
             raise AssertionError(f"{self.name} declares no readiness probe: nothing tells the kubelet it is ready")

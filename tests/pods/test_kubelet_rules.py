@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from kubelet import (Cluster, Container, Image, Remap, dockerfile_image, env_name, expand, free_port,
-                     service_link_env, start_container, write_volumes)
+                     service_link_env, start_container, with_probe_defaults, write_volumes)
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -262,3 +262,10 @@ def test_empty_args_keep_the_images_cmd(tmp_path):
                               image=image, root=tmp_path)
     assert started.wait(timeout=30) == 0, started.describe()
     assert started.output() == "image cmd"
+
+
+def test_probe_defaults_fill_fields_left_out_or_zero():
+    """SetDefaults_Probe replaces 0 as well as an absent field."""
+    probe = with_probe_defaults({"tcpSocket": {"port": 80}, "periodSeconds": 0, "failureThreshold": 5})
+    assert probe == {"tcpSocket": {"port": 80}, "initialDelaySeconds": 0, "timeoutSeconds": 1, "periodSeconds": 10,
+                     "successThreshold": 1, "failureThreshold": 5}
