@@ -3,8 +3,11 @@
 Only what the commands of this project touch, written from the pinned versions' behaviour:
 
 - k3d v5.9.0 logs Info/Debug/Trace lines to **stdout** and Warn/Error/Fatal to stderr; `LOG_LEVEL`
-  raises the level unless `--verbose`/`--trace` is given; `LOG_TIMESTAMPS` adds timestamps
-  (k3d-io/k3d@v5.9.0 cmd/root.go `initLogging`). `kubeconfig get` prints `---` and the YAML on the
+  (logrus.ParseLevel; an unknown name keeps info) sets the level unless `--verbose`/`--trace` is
+  given; `LOG_TIMESTAMPS` or `--timestamps` gives full timestamps; lines are coloured unless
+  `LOG_COLORS` is a false boolean (k3d-io/k3d@v5.9.0 cmd/root.go `initLogging`; the format is
+  sirupsen/logrus text_formatter.go: `\x1b[<colour>mDEBU\x1b[0m[0000] <message padded to 44> `
+  coloured, `time="..." level=debug msg="..."` plain). `kubeconfig get` prints `---` and the YAML on the
   same stdout; `kubeconfig merge --output FILE --overwrite` writes only the YAML to FILE and prints
   the file's path (cmd/kubeconfig/kubeconfigGet.go, kubeconfigMerge.go). `cluster list NAME` fails
   for a missing cluster (cmd/cluster/clusterList.go).
@@ -21,6 +24,7 @@ FAKE_DOCKER_DRIVER (`docker` or `docker-container`, default `docker`) and FAKE_N
 
 from __future__ import annotations
 
+import json
 import os
 import stat
 import sys
@@ -48,6 +52,10 @@ users:
 """
 
 _LEVELS = {"panic": 0, "fatal": 1, "error": 2, "warning": 3, "warn": 3, "info": 4, "debug": 5, "trace": 6}
+# logrus text_formatter.go: gray for debug/trace, yellow for warn, red for error and worse, blue for info.
+_COLOURS = {"panic": 31, "fatal": 31, "error": 31, "warning": 33, "info": 36, "debug": 37, "trace": 37}
+_GO_FALSE = {"0", "f", "F", "false", "FALSE", "False"}  # strconv.ParseBool's false values
+_STAMP = "2026-01-01T00:00:00Z"
 
 
 def install(bin_dir: Path, *names: str) -> Path:
@@ -66,17 +74,29 @@ def calls(state: Path) -> list[str]:
 
 
 class _K3d:
-    def __init__(self, state: Path) -> None:
+    def __init__(self, state: Path, flags: set[str]) -> None:
         self.state = state
-        level = os.environ.get("LOG_LEVEL", "").lower()
-        self.level = _LEVELS.get(level, _LEVELS["info"])
-        self.stamp = "time=\"2026-01-01T00:00:00Z\" " if os.environ.get("LOG_TIMESTAMPS") else ""
+        if "--trace" in flags:
+            self.level = _LEVELS["trace"]
+        elif "--verbose" in flags:
+            self.level = _LEVELS["debug"]
+        else:
+            self.level = _LEVELS.get(os.environ.get("LOG_LEVEL", "").lower(), _LEVELS["info"])
+        colours = os.environ.get("LOG_COLORS", "")
+        self.coloured = colours not in _GO_FALSE  # ForceColors unless LOG_COLORS parses as false
+        self.full_stamp = "--timestamps" in flags or bool(os.environ.get("LOG_TIMESTAMPS"))
 
     def log(self, level: str, message: str) -> None:
         if _LEVELS[level] > self.level:
             return
+        level = "warning" if level == "warn" else level
         stream = sys.stdout if _LEVELS[level] >= _LEVELS["info"] else sys.stderr
-        print(f"{self.stamp}{level[:4].upper()}[0000] {message}", file=stream, flush=True)
+        if self.coloured:
+            when = _STAMP if self.full_stamp else "0000"
+            line = f"\x1b[{_COLOURS[level]}m{level[:4].upper()}\x1b[0m[{when}] {message:<44} "
+        else:
+            line = f"time={json.dumps(_STAMP)} level={level} msg={json.dumps(message)}"
+        print(line, file=stream, flush=True)
 
     def fatal(self, message: str) -> int:
         self.log("fatal", message)
@@ -180,7 +200,8 @@ def main(argv: list[str]) -> int:
     with (state / "calls").open("a") as log:
         log.write(" ".join([tool, *args]) + "\n")
     if tool == "k3d":
-        return _K3d(state).run(args)
+        flags = {"--verbose", "--trace", "--timestamps"}
+        return _K3d(state, flags & set(args)).run([a for a in args if a not in flags])
     return _docker(state, args)
 
 

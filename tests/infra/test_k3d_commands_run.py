@@ -91,8 +91,9 @@ def test_commands_run_in_the_order_their_dependencies_give(tools):
 
 @pytest.mark.parametrize(
     "env",
-    [{}, {"LOG_LEVEL": "debug"}, {"LOG_LEVEL": "trace"}, {"LOG_LEVEL": "DEBUG", "LOG_TIMESTAMPS": "1"}],
-    ids=["default", "debug", "trace", "debug-timestamps"],
+    [{}, {"LOG_LEVEL": "debug"}, {"LOG_LEVEL": "trace"}, {"LOG_LEVEL": "DEBUG", "LOG_TIMESTAMPS": "1"},
+     {"LOG_LEVEL": "trace", "LOG_COLORS": "false"}],
+    ids=["default", "debug", "trace", "debug-timestamps", "trace-plain"],
 )
 def test_kubeconfig_stdout_is_only_the_kubeconfig_whatever_the_log_level(tools, state, tmp_path, env):
     engine = Engine(state, tmp_path)
@@ -109,7 +110,7 @@ def test_the_fake_reproduces_the_hazard_of_kubeconfig_get(tools, state, tmp_path
     Engine(state, tmp_path).apply(plan("platform"), ["cluster-settings", "cluster-k3d"])
     done = sh(f"{tools}/k3d kubeconfig get {CLUSTER}", state, tmp_path, LOG_LEVEL="debug")
     assert done.returncode == 0
-    assert "DEBU[0000] Getting kubeconfig" in done.stdout
+    assert "\x1b[37mDEBU\x1b[0m[0000] Getting kubeconfig" in done.stdout
     with pytest.raises(yaml.YAMLError):
         yaml.safe_load(done.stdout)
 

@@ -71,6 +71,11 @@ PROBE_DEFAULTS = {"initialDelaySeconds": 0, "timeoutSeconds": 1, "periodSeconds"
                   "successThreshold": 1, "failureThreshold": 3}
 """Ref: kubernetes/kubernetes pkg/apis/core/v1/defaults.go SetDefaults_Probe."""
 
+
+def with_probe_defaults(probe: dict) -> dict:
+    """`SetDefaults_Probe`: a field left out or set to 0 takes the default."""
+    return {**probe, **{k: probe.get(k) or default for k, default in PROBE_DEFAULTS.items()}}
+
 VENV_BIN = str(Path(sys.executable).parent)
 
 
@@ -121,9 +126,10 @@ def expand(text: str, lookup: Callable[[str], str | None]) -> str:
                 continue
             if nxt == "(":
                 end = text.find(")", i + 2)
-                if end == -1:
-                    out.append(text[i:])
-                    break
+                if end == -1:  # an incomplete reference stays; scanning goes on after `$(`
+                    out.append("$(")
+                    i += 2
+                    continue
                 value = lookup(text[i + 2:end])
                 out.append(text[i:end + 1] if value is None else value)
                 i = end + 1
@@ -452,7 +458,7 @@ class Container:
 
     def probe_once(self, probe: dict) -> tuple[bool, str]:
         """One attempt, as the kubelet's prober makes it."""
-        timeout = probe.get("timeoutSeconds", PROBE_DEFAULTS["timeoutSeconds"])
+        timeout = with_probe_defaults(probe)["timeoutSeconds"]
         try:
             if "httpGet" in probe:
                 action = probe["httpGet"]
@@ -488,7 +494,7 @@ class Container:
         when readiness has not passed by the time its own failureThreshold periods (or
         the liveness budget, if longer) have elapsed.
         """
-        probes = {kind: {**PROBE_DEFAULTS, **self.spec[kind]}
+        probes = {kind: with_probe_defaults(self.spec[kind])
                   for kind in ("readinessProbe", "livenessProbe") if self.spec.get(kind)}
         if "readinessProbe" not in probes:
             raise AssertionError(f"{self.name} declares no readiness probe: nothing tells the kubelet it is ready")
@@ -557,12 +563,17 @@ def start_container(
     # The image's PATH names its own directories; here the interpreter is this virtualenv's.
     env["PATH"] = f"{VENV_BIN}:/usr/bin:/bin"
 
-    lookup = env.get
+    # `$(VAR)` in command/args sees the kubelet's variables only: the image's ENV is applied
+    # by the runtime afterwards (pkg/kubelet/container/helpers.go ExpandContainerCommandAndArgs
+    # is given makeEnvironmentVariables' result). Remap.env stands in for kubelet variables.
+    lookup = {k: env[k] for k in (*kubelet_env, *remap.env)}.get
     if container.get("command"):
         argv = [expand(a, lookup) for a in container["command"]] + [expand(a, lookup) for a in container.get("args") or []]
     else:
+        # An empty `args` is no args: the runtime keeps the image's CMD (containerd's CRI
+        # `WithProcessArgs` tests len(args) == 0).
         args = container.get("args")
-        argv = list(image.entrypoint) + ([expand(a, lookup) for a in args] if args is not None else list(image.cmd))
+        argv = list(image.entrypoint) + ([expand(a, lookup) for a in args] if args else list(image.cmd))
     if not argv:
         raise ValueError(f"container {container['name']!r} has no command and its image no entrypoint")
     argv = [remap.path(a) for a in argv]

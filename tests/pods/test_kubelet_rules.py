@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from kubelet import (Cluster, Container, Image, Remap, dockerfile_image, env_name, expand, free_port,
-                     service_link_env, start_container, write_volumes)
+                     service_link_env, start_container, with_probe_defaults, write_volumes)
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -79,6 +79,7 @@ def test_links_of_the_namespace_only_and_the_api_server_always():
     ("$$(USER)", "$(USER)"),
     ("cost: $5", "cost: $5"),
     ("$(USER", "$(USER"),
+    ("$(USER $$5", "$(USER $5"),  # after an incomplete reference, `$$` is still an escaped `$`
     ("a$", "a$"),
 ])
 def test_expansion(text, expected):
@@ -239,3 +240,32 @@ def test_a_failing_liveness_probe_is_a_restart(tmp_path, http_port):
             container.wait_ready()
     finally:
         container.stop()
+
+
+def test_command_expansion_sees_the_kubelets_variables_not_the_images(tmp_path):
+    """The kubelet expands $(VAR) from the variables it computes; the image's ENV reaches
+    only the process (pkg/kubelet/container/helpers.go ExpandContainerCommandAndArgs)."""
+    image = Image(entrypoint=["python", "-c"], env={"FROM_IMAGE": "image"}, workdir="/srv", files={"/srv": tmp_path})
+    container = {"name": "c", "args": ["import sys; print(sys.argv[1:])", "$(FROM_IMAGE)", "$(FROM_POD)"],
+                 "env": [{"name": "FROM_POD", "value": "pod"}]}
+    started = start_container(cluster=Cluster(), namespace="ns", pod_spec={}, container=container, image=image,
+                              root=tmp_path)
+    assert started.wait(timeout=30) == 0, started.describe()
+    assert started.output() == "['$(FROM_IMAGE)', 'pod']"
+    assert started.env["FROM_IMAGE"] == "image"
+
+
+def test_empty_args_keep_the_images_cmd(tmp_path):
+    """containerd's CRI WithProcessArgs: no command and len(args) == 0 -> ENTRYPOINT + CMD."""
+    image = Image(entrypoint=["python", "-c"], cmd=["print('image cmd')"], workdir="/srv", files={"/srv": tmp_path})
+    started = start_container(cluster=Cluster(), namespace="ns", pod_spec={}, container={"name": "c", "args": []},
+                              image=image, root=tmp_path)
+    assert started.wait(timeout=30) == 0, started.describe()
+    assert started.output() == "image cmd"
+
+
+def test_probe_defaults_fill_fields_left_out_or_zero():
+    """SetDefaults_Probe replaces 0 as well as an absent field."""
+    probe = with_probe_defaults({"tcpSocket": {"port": 80}, "periodSeconds": 0, "failureThreshold": 5})
+    assert probe == {"tcpSocket": {"port": 80}, "initialDelaySeconds": 0, "timeoutSeconds": 1, "periodSeconds": 10,
+                     "successThreshold": 1, "failureThreshold": 5}
