@@ -218,12 +218,21 @@ class KubeClient:
         if not cluster or not cluster.get("server"):
             raise KubeError(f"kubeconfig context {name!r} names no cluster with a server")
         if user.get("auth-provider"):
-            # The in-tree providers (gcp, azure, oidc) are gone from client-go; their
-            # replacements are exec plugins, e.g. gke-gcloud-auth-plugin, kubelogin.
+            provider = (user["auth-provider"] or {}).get("name")
+            if provider in ("gcp", "azure"):
+                # Removed from client-go and kubectl in Kubernetes 1.26; their replacements
+                # are exec plugins (gke-gcloud-auth-plugin, kubelogin).
+                # Ref: kubernetes/kubernetes:staging/src/k8s.io/client-go/plugin/pkg/client/auth/gcp/gcp_stub.go
+                raise KubeError(
+                    f"kubeconfig context {name!r} authenticates through the removed auth-provider "
+                    f"{provider!r}; use its exec plugin instead "
+                    "(e.g. `gcloud container clusters get-credentials`, `az aks get-credentials` + `kubelogin convert-kubeconfig`)"
+                )
+            # client-go still has the oidc provider (plugin/pkg/client/auth/oidc); this client
+            # runs none: it refreshes tokens by writing back into the kubeconfig.
             raise KubeError(
-                f"kubeconfig context {name!r} authenticates through the removed auth-provider "
-                f"{(user['auth-provider'] or {}).get('name')!r}; use its exec plugin instead "
-                "(e.g. `gcloud container clusters get-credentials`, `az aks get-credentials` + `kubelogin convert-kubeconfig`)"
+                f"kubeconfig context {name!r} authenticates through the auth-provider {provider!r}, which this "
+                "client does not run; give the context an exec credential plugin, a token or a client certificate"
             )
         tmpdir = tempfile.mkdtemp(prefix="kvdemo-kube-")
         os.chmod(tmpdir, 0o700)

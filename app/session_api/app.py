@@ -188,6 +188,7 @@ def delete_session(sessionId: str):  # noqa: N803
 
 @api.get("/sessions/user/<user_id:userId>")
 def list_user_sessions(userId: str):  # noqa: N803
+    validation.check_path_is_utf8(request.environ.get("PATH_INFO", ""))
     user_id = validation.validate_user_id(userId)
     limit = validation.parse_limit(request.args.get("limit"))
     start = validation.decode_page_token(request.args.get("nextToken"), user_id=user_id)

@@ -211,6 +211,18 @@ def validate_update(body: dict[str, Any]) -> tuple[dict[str, Any], int | None]:
     return clean, version
 
 
+def check_path_is_utf8(path_info: str, field: str = "userId") -> None:
+    """Refuse a path whose percent-decoded bytes are not UTF-8 (``%FF``, half a character).
+
+    WSGI hands the decoded path over as latin-1 text (PEP 3333); werkzeug turns
+    bytes that are not UTF-8 into U+FFFD, which would silently name another user.
+    """
+    try:
+        path_info.encode("latin-1").decode("utf-8")
+    except UnicodeError as error:
+        raise _invalid(field, f"is not UTF-8 once percent-decoded ({error.reason} in the path)") from None
+
+
 def validate_user_id(value: Any, field: str = "userId") -> str:
     if not isinstance(value, str):
         raise _invalid(field, f"must be a string, got {_json_type(value)}")

@@ -17,6 +17,7 @@ import boto3
 import pytest
 import requests
 from moto import mock_aws
+from moto.core.base_backend import BackendDict
 
 from session_api import local
 from session_api.app import create_app
@@ -46,7 +47,7 @@ class _ModuleMock:
     """One ``mock_aws()`` per test module, its backends emptied for each test.
 
     Starting moto's mock registers a URL pattern per AWS service with
-    ``responses``; resetting the backends (what ``mock_aws()`` does on entry)
+    ``responses``; emptying the backends (what ``mock_aws()`` does on entry)
     gives a test the same empty in-memory AWS for a fraction of the cost. A
     test that does not ask for ``mocked_aws`` runs with the mock stopped, and
     it is stopped when the module's tests are done, so no other test sees it.
@@ -62,7 +63,10 @@ class _ModuleMock:
             self.mock = mock_aws()
             self.mock.start()
         else:
-            self.mock.reset()
+            # The backends only: MockAWS.reset() also empties moto's `responses`
+            # registry, after which a `requests` call to an AWS URL is no longer
+            # answered by moto but passed through to the network.
+            BackendDict.reset()
 
     def off(self) -> None:
         if self.mock is None:
@@ -86,6 +90,12 @@ _module_mock = _ModuleMock()
 def _aws_mock_stopped_after_module():
     yield
     _module_mock.off()
+
+
+@pytest.fixture
+def module_mock() -> _ModuleMock:
+    """The test process's per-module mock, for the tests of its isolation."""
+    return _module_mock
 
 
 @pytest.fixture(autouse=True)

@@ -91,6 +91,10 @@ def test_documented_user_id_rules_are_the_validation(client, user_id, accepted):
     limit = validation.MAX_USER_ID_BYTES
     assert f"at most {limit} bytes of UTF-8" in in_body["description"]
     assert "`%2F`" in in_path["description"], "the path parameter says how to encode a slash"
+    # The bytes it lets a client leave as they are: RFC 3986's unreserved ones, as
+    # quote(safe="") and encodeURIComponent leave them (the tests' paths are made so).
+    unreserved = re.search(r"every byte outside `([^`]*)`", in_path["description"]).group(1).split()
+    assert unreserved == ["A-Z", "a-z", "0-9", "-", ".", "_", "~"]
     documented = bool(re.search(in_body["pattern"], user_id)) and len(user_id.encode()) <= limit
     assert documented == accepted
     created = client.post("/sessions", json={"userId": user_id})

@@ -363,6 +363,22 @@ def test_exec_plugin_answer_in_another_api_version_is_refused(pki, tmp_path):
         KubeClient.from_kubeconfig(config)
 
 
+@pytest.mark.parametrize("provider", ["oidc", "custom"])
+def test_an_auth_provider_client_go_still_has_is_not_called_removed(provider):
+    config = json.dumps({
+        "apiVersion": "v1", "kind": "Config", "current-context": "c",
+        "clusters": [{"name": "c", "cluster": {"server": "https://127.0.0.1:1"}}],
+        "contexts": [{"name": "c", "context": {"cluster": "c", "user": "u"}}],
+        "users": [{"name": "u", "user": {"auth-provider": {"name": provider, "config": {"id-token": "SECRET"}}}}],
+    })
+    with pytest.raises(KubeError) as refused:
+        KubeClient.from_kubeconfig(config)
+    message = str(refused.value)
+    assert f"the auth-provider {provider!r}, which this client does not run" in message
+    assert "removed" not in message and "SECRET" not in message
+    assert "exec credential plugin" in message
+
+
 def test_service_proxy_url_names_namespace_service_and_port(pki, tmp_path):
     config = json.dumps({
         "apiVersion": "v1", "kind": "Config", "current-context": "c",

@@ -1,0 +1,29 @@
+"""The per-module moto mock gives every test what a fresh ``mock_aws()`` would."""
+
+from __future__ import annotations
+
+import boto3
+from moto.core.models import botocore_stubber, responses_mock
+
+
+def test_the_next_test_of_a_module_gets_an_empty_fully_mocked_aws(table, module_mock):
+    registered = len(responses_mock.registered())
+    assert registered > 0, "a fresh mock answers requests-library calls to AWS URLs"
+    client = boto3.client("dynamodb", region_name="us-east-1")
+    assert client.list_tables()["TableNames"] == [table]
+
+    module_mock.on()  # what the module's next test that asks for mocked_aws gets
+
+    assert client.list_tables()["TableNames"] == []
+    # Still answered by moto as in a fresh mock, not passed through to the network.
+    assert len(responses_mock.registered()) == registered
+    assert botocore_stubber.enabled
+
+
+def test_a_test_that_does_not_ask_for_the_mock_runs_without_it(module_mock):
+    module_mock.on()
+    assert botocore_stubber.enabled
+    # What the autouse fixture does before the next test that does not ask for it:
+    module_mock.off()
+    assert not botocore_stubber.enabled
+    assert module_mock.mock is None
