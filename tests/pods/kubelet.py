@@ -487,46 +487,104 @@ class Container:
         raise NotImplementedError(f"probe {sorted(probe)} has no handler")
 
     def wait_ready(self) -> None:
-        """Run the readiness and liveness probes on their schedules until the container is ready.
+        """Probe the container until the kubelet's schedule would find it ready.
 
         Fails (with the program's last output) when the process exits, when the liveness
         probe fails failureThreshold times in a row (the kubelet would restart it), or
         when readiness has not passed by the time its own failureThreshold periods (or
         the liveness budget, if longer) have elapsed.
+
+        The schedule is replayed, not slept through: every probe is attempted every
+        POLL_SECONDS and each probe the kubelet would make at `t` takes the outcome of the
+        first attempt made at or after `t` (`replay_probe_schedule`). Once every probe
+        passes, later scheduled probes take that outcome, so a program that answers after
+        0.8 s is found ready at the first scheduled probe after 0.8 s without waiting for
+        that second to come round. A failure is never carried forward: a schedule that
+        could still turn out either way is waited for.
         """
         probes = {kind: with_probe_defaults(self.spec[kind])
                   for kind in ("readinessProbe", "livenessProbe") if self.spec.get(kind)}
         if "readinessProbe" not in probes:
             raise AssertionError(f"{self.name} declares no readiness probe: nothing tells the kubelet it is ready")
-        budget = max(p["initialDelaySeconds"] + p["periodSeconds"] * p["failureThreshold"] + p["timeoutSeconds"]
-                     for p in probes.values())
-        due = {kind: self.started + p["initialDelaySeconds"] for kind, p in probes.items()}
-        successes, failures, last = collections.Counter(), collections.Counter(), {}
+        seen: dict[str, list[Attempt]] = {kind: [] for kind in probes}
         while True:
-            now = time.monotonic()
+            for kind, probe in probes.items():
+                at = time.monotonic() - self.started
+                if at >= probe["initialDelaySeconds"]:
+                    seen[kind].append(Attempt(at, *self.probe_once(probe)))
             if self.process.poll() is not None:
                 raise AssertionError(f"exited with {self.process.returncode} before it was ready: {self.describe()}")
-            if now - self.started > budget:
-                raise AssertionError(f"readiness never passed within {budget} s ({last}): {self.describe()}")
-            kind = min(due, key=due.get)
-            if due[kind] > now:
-                time.sleep(min(due[kind] - now, 0.2))
-                continue
-            probe = probes[kind]
-            ok, detail = self.probe_once(probe)
-            last[kind] = detail
-            due[kind] = time.monotonic() + probe["periodSeconds"]
-            if ok:
-                successes[kind] += 1
-                failures[kind] = 0
-            else:
-                successes[kind] = 0
-                failures[kind] += 1
-                if kind == "livenessProbe" and failures[kind] >= probe["failureThreshold"]:
-                    raise AssertionError(f"liveness failed {failures[kind]} times ({detail}); the kubelet would "
-                                         f"restart it: {self.describe()}")
-            if kind == "readinessProbe" and successes[kind] >= probe["successThreshold"]:
+            verdict = replay_probe_schedule(probes, seen)
+            if verdict.ready:
                 return
+            if verdict.failure:
+                raise AssertionError(f"{verdict.failure}: {self.describe()}")
+            time.sleep(POLL_SECONDS)
+
+
+POLL_SECONDS = 0.05
+"""How often `Container.wait_ready` attempts each probe (the kubelet's own period is whole seconds)."""
+
+
+@dataclass(frozen=True)
+class Attempt:
+    at: float  # seconds after the container started
+    passed: bool
+    detail: str
+
+
+@dataclass(frozen=True)
+class Verdict:
+    ready: bool = False
+    failure: str = ""  # why the kubelet would never call it ready; empty while undecided
+
+
+def probe_budget(probes: Mapping[str, dict]) -> float:
+    """Seconds after start by which readiness must have passed (probes with defaults applied)."""
+    return max(p["initialDelaySeconds"] + p["periodSeconds"] * p["failureThreshold"] + p["timeoutSeconds"]
+               for p in probes.values())
+
+
+def replay_probe_schedule(probes: Mapping[str, dict], seen: Mapping[str, list[Attempt]]) -> Verdict:
+    """The kubelet's probe schedule, played against attempts made more often than it probes.
+
+    `probes`: kind (`readinessProbe`, `livenessProbe`) -> probe with defaults applied.
+    `seen`: kind -> attempts in time order. The kubelet probes a kind at
+    initialDelaySeconds + k * periodSeconds after start; such a probe takes the outcome of
+    the first attempt at or after that time. A time later than every attempt is known only
+    when the last attempt of every kind passed (the program answers and keeps answering);
+    otherwise the verdict waits for more attempts. Probes due at the same time are taken
+    readiness first.
+    """
+    budget = probe_budget(probes)
+    settled = all(attempts and attempts[-1].passed for attempts in seen.values())
+    schedule = sorted(
+        (probe["initialDelaySeconds"] + k * probe["periodSeconds"], order, kind)
+        for order, (kind, probe) in enumerate(probes.items())
+        for k in range(int((budget - probe["initialDelaySeconds"]) // probe["periodSeconds"]) + 1)
+    )
+    successes, failures = collections.Counter(), collections.Counter()
+    last: dict[str, str] = {}
+    for due, _, kind in schedule:
+        attempt = next((a for a in seen[kind] if a.at >= due), None)
+        if attempt is None:
+            if not settled:
+                return Verdict()
+            attempt = seen[kind][-1]
+        last[kind] = attempt.detail
+        if attempt.passed:
+            successes[kind] += 1
+            failures[kind] = 0
+        else:
+            successes[kind] = 0
+            failures[kind] += 1
+            threshold = probes[kind]["failureThreshold"]
+            if kind == "livenessProbe" and failures[kind] >= threshold:
+                return Verdict(failure=f"liveness failed {failures[kind]} times by {due:g} s ({attempt.detail}); "
+                                       f"the kubelet would restart it")
+        if kind == "readinessProbe" and successes[kind] >= probes[kind]["successThreshold"]:
+            return Verdict(ready=True)
+    return Verdict(failure=f"readiness never passed within {budget:g} s ({last})")
 
 
 def start_container(

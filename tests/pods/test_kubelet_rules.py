@@ -11,8 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from kubelet import (Cluster, Container, Image, Remap, dockerfile_image, env_name, expand, free_port,
-                     service_link_env, start_container, with_probe_defaults, write_volumes)
+from kubelet import (Attempt, Cluster, Container, Image, Remap, dockerfile_image, env_name, expand, free_port,
+                     replay_probe_schedule, service_link_env, start_container, with_probe_defaults, write_volumes)
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -269,3 +269,58 @@ def test_probe_defaults_fill_fields_left_out_or_zero():
     probe = with_probe_defaults({"tcpSocket": {"port": 80}, "periodSeconds": 0, "failureThreshold": 5})
     assert probe == {"tcpSocket": {"port": 80}, "initialDelaySeconds": 0, "timeoutSeconds": 1, "periodSeconds": 10,
                      "successThreshold": 1, "failureThreshold": 5}
+
+
+# The schedule replayed against attempts made every 0.05 s (`Container.wait_ready`).
+
+
+def _attempts(until: float, passes_from: float | None) -> list[Attempt]:
+    """An attempt every 0.05 s from 0 to `until`, passing from `passes_from` on (never if None)."""
+    times = [round(0.05 * i, 2) for i in range(int(round(until / 0.05)) + 1)]
+    return [Attempt(t, passes_from is not None and t >= passes_from, "ok" if passes_from is not None
+                    and t >= passes_from else "refused") for t in times]
+
+
+def _probes(**kinds: dict) -> dict:
+    return {kind: with_probe_defaults({"tcpSocket": {"port": 80}, **fields}) for kind, fields in kinds.items()}
+
+
+def test_a_program_that_answers_is_ready_at_the_next_scheduled_probe_without_waiting_for_it():
+    probes = _probes(readinessProbe={"periodSeconds": 5}, livenessProbe={"periodSeconds": 10})
+    # Before the program answers every scheduled probe after 0 s is still open.
+    assert replay_probe_schedule(probes, {k: _attempts(0.75, None) for k in probes}).ready is False
+    assert replay_probe_schedule(probes, {k: _attempts(0.75, None) for k in probes}).failure == ""
+    # It answers at 0.8 s: the probe due at 5 s will find it so.
+    assert replay_probe_schedule(probes, {k: _attempts(0.85, 0.8) for k in probes}).ready is True
+
+
+def test_an_answer_seen_by_one_probe_only_is_not_carried_forward():
+    probes = _probes(readinessProbe={"periodSeconds": 5}, livenessProbe={"periodSeconds": 10})
+    seen = {"readinessProbe": _attempts(0.85, 0.8), "livenessProbe": _attempts(0.85, None)}
+    assert replay_probe_schedule(probes, seen) == replay_probe_schedule(probes, {k: [] for k in probes})
+
+
+def test_liveness_failures_before_the_answer_are_a_restart_even_if_it_answers_later():
+    probes = _probes(readinessProbe={"periodSeconds": 5}, livenessProbe={"periodSeconds": 1})
+    late = replay_probe_schedule(probes, {k: _attempts(2.6, 2.5) for k in probes})
+    assert late.ready is False
+    assert late.failure.startswith("liveness failed 3 times by 2 s (refused)")
+    # Answering at 1.5 s leaves two failures (0 s, 1 s), one short of failureThreshold 3.
+    assert replay_probe_schedule(probes, {k: _attempts(1.6, 1.5) for k in probes}).ready is True
+
+
+def test_success_threshold_counts_scheduled_probes_in_a_row():
+    probes = _probes(readinessProbe={"periodSeconds": 2, "successThreshold": 2, "failureThreshold": 2})
+    # Due at 0 s (fails), 2 s (passes), 4 s (passes): ready at 4 s, inside the 2*2+1 = 5 s budget.
+    assert replay_probe_schedule(probes, {"readinessProbe": _attempts(0.2, 0.1)}).ready is True
+    # Answering only at 2.1 s leaves 4 s as the one passing probe before the budget runs out.
+    verdict = replay_probe_schedule(probes, {"readinessProbe": _attempts(2.2, 2.1)})
+    assert (verdict.ready, verdict.failure) == (False, "readiness never passed within 5 s ({'readinessProbe': 'ok'})")
+
+
+def test_a_probe_that_never_passes_is_decided_only_once_the_budget_has_been_observed():
+    probes = _probes(readinessProbe={"periodSeconds": 1, "failureThreshold": 2})
+    assert replay_probe_schedule(probes, {"readinessProbe": _attempts(2.9, None)}) == replay_probe_schedule(
+        probes, {"readinessProbe": []})
+    verdict = replay_probe_schedule(probes, {"readinessProbe": _attempts(3.0, None)})
+    assert verdict.failure == "readiness never passed within 3 s ({'readinessProbe': 'refused'})"

@@ -91,9 +91,8 @@ def test_with_service_links_the_wrapper_still_boots(plans, cluster, tmp_path):
 def session_apis(plans, cluster, moto, session_api_pods, session_api_image, tmp_path_factory):
     """approach -> (container or the error that stopped it, port, table client).
 
-    Started together and probed concurrently: each waits out the kubelet's probe
-    schedule (its first /ready answer comes one periodSeconds after start), and
-    waiting for three in a row would triple that.
+    Started together and probed concurrently: each start costs its interpreter's
+    imports, and three in a row would triple that.
     """
     platform = plans["platform"].outputs
     dynamodb = _dynamodb(moto[1], platform["dynamodbRegion"])
