@@ -125,6 +125,9 @@ class FakeApiServer:
 
         class Handler(BaseHTTPRequestHandler):
             protocol_version = "HTTP/1.1"
+            # Headers and body go out in two writes on a kept-alive connection: with Nagle's
+            # algorithm the body waits for the client's delayed ACK (40 ms on Linux), per request.
+            disable_nagle_algorithm = True
 
             def log_message(self, *args):  # quiet
                 pass
