@@ -132,7 +132,7 @@ class TableState:
     details: dict[str, Any] = field(default_factory=dict)
 
 
-def make_client(config: Config, *, probe: bool = False):
+def make_client(config: Config, *, probe: bool = False, session: boto3.session.Session | None = None):
     """A DynamoDB client with bounded timeouts and botocore's retry modes.
 
     ``standard`` retries throttling and transient errors with jittered
@@ -151,7 +151,7 @@ def make_client(config: Config, *, probe: bool = False):
         # Threads of one gunicorn worker share the client (clients are thread-safe).
         max_pool_connections=32,
     )
-    return boto3.session.Session().client(
+    return (session or boto3.session.Session()).client(
         "dynamodb", endpoint_url=config.endpoint_url, config=botocore_config
     )
 
@@ -182,11 +182,16 @@ class SessionStore:
 
     @classmethod
     def from_config(cls, config: Config) -> SessionStore:
+        # One boto3 session for both clients: a session reads botocore's endpoint and
+        # service files when its first client is made (about 0.1 s of CPU), a second
+        # client of the same session costs a few milliseconds. Each client still has
+        # its own configuration and event hooks.
+        session = boto3.session.Session()
         return cls(
-            make_client(config),
+            make_client(config, session=session),
             config.table_name,
             config.ttl_seconds,
-            probe_client=make_client(config, probe=True),
+            probe_client=make_client(config, probe=True, session=session),
         )
 
     # -- time ---------------------------------------------------------------
