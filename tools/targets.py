@@ -27,6 +27,7 @@ and region from it.
 
 from __future__ import annotations
 
+import threading
 from dataclasses import dataclass
 from typing import Any, Callable
 from urllib.parse import urlsplit, urlunsplit
@@ -57,6 +58,25 @@ def loopback_url(url: str) -> tuple[str, dict[str, str]]:
     return url, {}
 
 
+_session: boto3.session.Session | None = None
+_session_lock = threading.Lock()
+
+
+def _new_client(**kwargs: Any) -> Any:
+    """A DynamoDB client of this process's one boto3 session.
+
+    A session reads botocore's endpoint and service files for its first client (about
+    0.1 s of CPU); later clients of it cost a few milliseconds, and each still has its
+    own configuration and event hooks. Sessions are not thread-safe, so clients are
+    made under a lock (the table watcher makes them from its own thread).
+    """
+    global _session
+    with _session_lock:
+        if _session is None:
+            _session = boto3.session.Session()
+        return _session.client("dynamodb", **kwargs)
+
+
 @dataclass
 class Target:
     mode: str
@@ -70,13 +90,11 @@ class Target:
     def client(self) -> Any:
         config = botocore.config.Config(retries={"max_attempts": 3, "mode": "standard"}, connect_timeout=5, read_timeout=15)
         if self.endpoint is None:
-            return boto3.session.Session().client("dynamodb", region_name=self.region, config=config)
+            return _new_client(region_name=self.region, config=config)
         if self.via is not None:
             return self._proxied_client(config)
         url, headers = loopback_url(self.endpoint)
-        client = boto3.session.Session().client(
-            "dynamodb", region_name=self.region, endpoint_url=url, config=config, **DUMMY_CREDENTIALS
-        )
+        client = _new_client(region_name=self.region, endpoint_url=url, config=config, **DUMMY_CREDENTIALS)
         if headers:
             host = headers["Host"]
 
@@ -90,8 +108,7 @@ class Target:
     def _proxied_client(self, config: botocore.config.Config) -> Any:
         kube = self.via
         verify = kube.session.verify
-        client = boto3.session.Session().client(
-            "dynamodb",
+        client = _new_client(
             region_name=self.region,
             endpoint_url=self.endpoint,
             # The API server's CA (or False for insecure-skip-tls-verify), and its client certificate.

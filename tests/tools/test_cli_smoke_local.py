@@ -10,6 +10,7 @@ from session_api.table import create_table_kwargs
 from tools import cli
 from tools.cli import audit_tables
 from tools.smoke import check_table, SmokeResult
+from tools import targets
 from tools.targets import Target, list_prefixed_tables, loopback_url
 
 
@@ -65,6 +66,34 @@ def test_host_header_reaches_moto_through_a_localhost_name(moto_url):
     target = Target("local", "us-east-1", f"http://dynamodb.localhost:{port}", "kvdemo-")
     _client(moto_url).create_table(**create_table_kwargs("kvdemo-via-host"))
     assert "kvdemo-via-host" in list_prefixed_tables(target.client(), "kvdemo-via")
+
+
+def test_target_clients_share_one_boto3_session_but_not_their_hooks(moto_url, monkeypatch):
+    """One session per process (its first client reads botocore's data files); the Host
+    header hook of a `*.localhost` target stays on that target's client."""
+    made = []
+
+    class CountedSession(boto3.session.Session):
+        def __init__(self, *args, **kwargs):
+            super().__init__(*args, **kwargs)
+            made.append(self)
+
+    monkeypatch.setattr(targets, "_session", None, raising=False)
+    monkeypatch.setattr(boto3.session, "Session", CountedSession)
+    port = moto_url.rsplit(":", 1)[1]
+    by_name = Target("local", "us-east-1", f"http://dynamodb.localhost:{port}", "kvdemo-").client()
+    direct = Target("local", "us-east-1", moto_url, "kvdemo-").client()
+    sent = {}
+    for name, client in (("by_name", by_name), ("direct", direct)):
+
+        def record(request, name=name, **_):  # returns None: a value would stand in for the answer
+            sent[name] = request.headers.get("Host")
+
+        client.meta.events.register("before-send.dynamodb", record)
+        client.list_tables()
+    assert len(made) == 1
+    assert sent["by_name"] == f"dynamodb.localhost:{port}".encode()
+    assert sent["direct"] != sent["by_name"]
 
 
 @pytest.fixture
