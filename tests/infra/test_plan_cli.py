@@ -72,3 +72,21 @@ def test_cli_plan_passes_both_kinds_of_override(capsys):
     assert "dynamodb-emulator" not in capsys.readouterr().out
     assert cli.main(["plan", "kro", "--set", "dynamodbMode=aws"], ctx) == 1
     assert "--set-platform" in capsys.readouterr().err
+
+
+def test_plans_skip_the_sdks_call_stack_capture_and_restore_it(fresh_plan_stack, monkeypatch):
+    """Every registration would walk and read the whole call stack for the engine's error
+    messages; the mock monitor ignores it. The SDK's function is back after the run."""
+    import pulumi.runtime.resource as sdk_resource
+
+    calls = []
+
+    def counting():
+        calls.append(1)
+        return sdk_resource.source_pb2.StackTrace()
+
+    monkeypatch.setattr(sdk_resource, "_get_stack_trace", counting)
+    result = fresh_plan_stack("kratix")
+    assert len(result.registrations) > 20
+    assert calls == []
+    assert sdk_resource._get_stack_trace is counting
