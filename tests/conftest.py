@@ -22,6 +22,7 @@ if str(CUE_TESTS) not in sys.path:
     sys.path.insert(0, str(CUE_TESTS))
 
 from cue_fixtures import Definitions  # noqa: E402
+from session_api import local  # noqa: E402
 from cue_runner import CueEvaluator, EvaluatorMissing  # noqa: E402
 
 import tools.plan  # noqa: E402
@@ -159,3 +160,15 @@ def defs(cue) -> Definitions:
     """The installed definition templates, rendered through that evaluator."""
     return Definitions(cue)
 
+
+
+@pytest.fixture(scope="session")
+def moto_url(tmp_path_factory) -> str:
+    """moto's DynamoDB server as `python -m session_api.local` runs it, one per test process.
+
+    The app and CLI tests share it; each test makes tables of its own names.
+    """
+    port = local.free_port()
+    process = local.start_moto_server(port, tmp_path_factory.mktemp("moto") / "moto.log")
+    yield f"http://{local.LOOPBACK}:{port}"
+    local.stop(process)

@@ -217,15 +217,7 @@ class ApiServer:
 
 
 @pytest.fixture(scope="session")
-def moto_endpoint(tmp_path_factory):
-    port = local.free_port()
-    process = local.start_moto_server(port, tmp_path_factory.mktemp("moto") / "moto.log")
-    yield f"http://{local.LOOPBACK}:{port}"
-    local.stop(process)
-
-
-@pytest.fixture(scope="session")
-def moto_client(moto_endpoint):
+def moto_client(moto_url):
     """A DynamoDB client of the moto server, made once per test process.
 
     ``local.create_session_table`` builds a new boto3 session each call, which
@@ -233,7 +225,7 @@ def moto_client(moto_endpoint):
     """
     return boto3.session.Session().client(
         "dynamodb",
-        endpoint_url=moto_endpoint,
+        endpoint_url=moto_url,
         region_name=REGION,
         aws_access_key_id=local.FAKE_CREDENTIALS["AWS_ACCESS_KEY_ID"],
         aws_secret_access_key=local.FAKE_CREDENTIALS["AWS_SECRET_ACCESS_KEY"],
@@ -241,7 +233,7 @@ def moto_client(moto_endpoint):
 
 
 @pytest.fixture(scope="session")
-def start_api(moto_endpoint, moto_client, tmp_path_factory):
+def start_api(moto_url, moto_client, tmp_path_factory):
     """Start the API under gunicorn on its own table; stopped at session end."""
     started = []
 
@@ -260,7 +252,7 @@ def start_api(moto_endpoint, moto_client, tmp_path_factory):
             extra["SESSION_TTL_SECONDS"] = str(ttl_seconds)
         log_path = tmp_path_factory.mktemp("api") / "gunicorn.log"
         process = local.start_gunicorn(
-            local.app_environment(moto_endpoint, table, REGION, port, **extra), log_path
+            local.app_environment(moto_url, table, REGION, port, **extra), log_path
         )
         started.append(process)
         return ApiServer(f"http://{local.LOOPBACK}:{port}", table, process, log_path)

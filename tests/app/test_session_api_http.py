@@ -298,8 +298,8 @@ def test_sigterm_lets_an_in_flight_request_finish(start_api, http):
     assert "Shutting down" in server.log()
 
 
-def test_missing_configuration_stops_start_up_with_its_name(moto_endpoint):
-    env = local.app_environment(moto_endpoint, "t", "us-east-1", local.free_port())
+def test_missing_configuration_stops_start_up_with_its_name(moto_url):
+    env = local.app_environment(moto_url, "t", "us-east-1", local.free_port())
     del env["TABLE_NAME"]
     result = subprocess.run(
         [sys.executable, "-m", "gunicorn", "-c", "python:session_api.gunicorn_conf", "session_api.wsgi:app"],

@@ -7,7 +7,6 @@ import threading
 from types import SimpleNamespace
 
 import pytest
-from session_api import local
 
 from tools import cli
 from tools.state import Measurements
@@ -83,14 +82,6 @@ def make_ctx(tmp_path):
         return ctx
 
     return make
-
-
-@pytest.fixture(scope="session")
-def moto_url(tmp_path_factory):
-    port = local.free_port()
-    process = local.start_moto_server(port, tmp_path_factory.mktemp("moto") / "moto.log")
-    yield f"http://{local.LOOPBACK}:{port}"
-    local.stop(process)
 
 
 @pytest.fixture
