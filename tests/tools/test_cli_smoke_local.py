@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import math
+from datetime import datetime, timezone
+from types import SimpleNamespace
+
 import boto3
 import pytest
 from session_api import local
@@ -9,14 +13,14 @@ from session_api.table import create_table_kwargs
 
 from tools import cli
 from tools.cli import audit_tables
-from tools.smoke import check_table, SmokeResult
+from tools.smoke import check_api, check_table, SmokeResult
 from tools import targets
 from tools.targets import Target, list_prefixed_tables, loopback_url
 
 
 def test_smoke_local_passes_every_check_including_expiry(make_ctx):
     ctx = make_ctx()
-    assert cli.main(["smoke", "--local", "--local-ttl", "2"], ctx) == 0
+    assert cli.main(["smoke", "--local", "--local-ttl", "1"], ctx) == 0
     text = ctx.text()
     assert text.startswith("local: PASS")
     for check in ("ready", "create", "read", "update", "list by user", "delete", "expiry", "table exists",
@@ -145,3 +149,79 @@ def test_audit_that_cannot_reach_the_target_fails_and_names_the_override(make_ct
     dead = Target("local", "us-east-1", f"http://127.0.0.1:{local.free_port()}", "kvdemo-")
     assert audit_tables(ctx, ["kro"], True, dead) is False
     assert "--skip-audit" in ctx.text()
+
+
+class _ApiWithClock:
+    """The session API's expiry in memory, on a clock that only `sleep` moves.
+
+    As app/session_api/store.py does: expiresAt is the whole second of creation plus the
+    TTL, and a session is gone once the API's clock reaches that second. `reads_behind`:
+    the reads are answered by a replica whose clock is that far behind the one that
+    created the session. `expires=False`: an API that keeps sessions for ever.
+    """
+
+    def __init__(self, ttl: int, reads_behind: float = 0.0, expires: bool = True) -> None:
+        self.now, self.ttl, self.reads_behind, self.expires = 1_000_000.25, ttl, reads_behind, expires
+        self.sessions: dict[str, dict] = {}
+        self.slept = 0.0
+
+    def sleep(self, seconds: float) -> None:
+        self.now += seconds
+        self.slept += seconds
+
+    @staticmethod
+    def _iso(epoch: float) -> str:
+        return datetime.fromtimestamp(epoch, timezone.utc).isoformat()
+
+    def _live(self, sid: str) -> dict | None:
+        session = self.sessions.get(sid)
+        if session is None or (self.expires and math.floor(self.now - self.reads_behind) >= session["expires"]):
+            return None
+        return session
+
+    def call(self, method: str, path: str, json: dict | None = None):
+        def answer(status: int, body: dict | None = None):
+            return SimpleNamespace(status_code=status, json=lambda: body or {}, text=str(body))
+
+        if path == "/ready":
+            return answer(200, {"status": "ready"})
+        if method == "POST":
+            sid = f"s{len(self.sessions)}"
+            expires = math.floor(self.now) + self.ttl
+            self.sessions[sid] = {"userId": json["userId"], "data": json.get("data", {}), "expires": expires}
+            return answer(201, {"sessionId": sid, "createdAt": self._iso(self.now), "expiresAt": self._iso(expires)})
+        if path.startswith("/sessions/user/"):
+            return answer(200, {"items": [{"sessionId": s} for s in self.sessions if self._live(s)]})
+        sid = path.rsplit("/", 1)[1]
+        session = self._live(sid)
+        if session is None:
+            return answer(404, {"error": "not_found"})
+        if method == "PUT":
+            session["data"] = json["data"]
+        if method == "DELETE":
+            del self.sessions[sid]
+            return answer(204)
+        return answer(200, {"sessionId": sid, "data": session["data"]})
+
+
+def _expiry(result: SmokeResult):
+    return next(check for check in result.checks if check.name == "expiry")
+
+
+def test_expiry_is_seen_as_soon_as_the_api_drops_the_session():
+    # Created 0.25 s into a second: expiresAt - createdAt is 2.75 s. The replica answering
+    # reads is 0.6 s behind, so the session is still there after 2.75 s and gone 0.75 s later.
+    api = _ApiWithClock(ttl=3, reads_behind=0.6)
+    result = SmokeResult("kro", "http://api", "t")
+    check_api(result, api, sleep=api.sleep)
+    assert _expiry(result).ok, result.lines()
+    assert api.slept == 2.75 + 0.75
+
+
+def test_a_session_that_never_expires_fails_the_expiry_check_after_the_grace():
+    api = _ApiWithClock(ttl=3, expires=False)
+    result = SmokeResult("kro", "http://api", "t")
+    check_api(result, api, sleep=api.sleep)
+    assert not _expiry(result).ok
+    assert _expiry(result).detail == "after 3s TTL: GET 200, listed True"
+    assert api.slept == 2.75 + 1.5
