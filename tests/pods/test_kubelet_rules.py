@@ -222,10 +222,10 @@ def test_probe_kinds(tmp_path, http_port):
 
 
 def test_a_probe_that_never_passes_fails_with_the_programs_output(tmp_path):
-    probe = {"tcpSocket": {"port": 80}, "periodSeconds": 1, "failureThreshold": 2}
+    probe = {"tcpSocket": {"port": 80}, "periodSeconds": 1, "failureThreshold": 1}
     container = _idle(tmp_path, {"readinessProbe": probe}, {80: free_port()})
     try:
-        with pytest.raises(AssertionError, match=r"(?s)readiness never passed within 3 s.*listening nowhere"):
+        with pytest.raises(AssertionError, match=r"(?s)readiness never passed within 2 s.*listening nowhere"):
             container.wait_ready()
     finally:
         container.stop()
