@@ -41,14 +41,16 @@ class Definitions:
         template = cue_templates.dynamodb_template(engine, REGION, PROVIDER_CONFIG)
         return kubevela_text(template, context=context or CONTEXT, parameter=parameter)
 
+    # `output` and `parameter` of one text come from one evaluation: the contract tests
+    # ask for both (see CueEvaluator.evaluate_together).
     def render(self, engine: str, parameter: dict, context: dict | None = None) -> dict:
-        return self.cue.export(self.template_text(engine, parameter, context), "output")
+        return self.cue.export(self.template_text(engine, parameter, context), "output", along=("parameter",))
 
     def render_result(self, engine: str, parameter: dict):
         return self.cue.evaluate(self.template_text(engine, parameter), "output")
 
     def parameter(self, engine: str, parameter: dict) -> dict:
-        return self.cue.export(self.template_text(engine, parameter), "parameter")
+        return self.cue.export(self.template_text(engine, parameter), "parameter", along=("output",))
 
     def health(self, engine: str, live: dict) -> bool:
         text = kubevela_text(cue_templates.dynamodb_health_policy(engine), context={**CONTEXT, "output": live}, parameter={})

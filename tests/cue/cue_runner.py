@@ -28,6 +28,7 @@ import tempfile
 import threading
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Sequence
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 WORKER = Path(__file__).resolve().parent / "cue_worker.js"
@@ -119,19 +120,65 @@ class CueEvaluator:
         shutil.rmtree(self._dir, ignore_errors=True)
 
     def evaluate(self, text: str, expression: str) -> Result:
-        key = (text, expression)
+        return self.evaluate_together(text, (expression,))[expression]
+
+    def evaluate_together(self, text: str, expressions: Sequence[str]) -> dict[str, Result]:
+        """Several expressions of one text, in one run of CUE where none is known yet.
+
+        An evaluation costs CUE the same parsing and unification whatever it prints, so a
+        test that needs a text's `output` and its `parameter` pays once. `cue export` with
+        several `-e` prints one JSON document per expression, in order, and stops at the
+        first that fails: then each missing expression is evaluated on its own, so every
+        Result is exactly what `evaluate` gives for it (an error names its expression).
+        Only worth it for texts expected to evaluate.
+        """
         with self._lock:
-            if key not in self._cache:
-                shared = self._shared_path(text, expression)
-                result = self._read_shared(shared)
-                if result is None:
-                    self._count += 1
-                    path = self._dir / f"t{self._count}.cue"
-                    path.write_text(text, encoding="utf-8")
-                    result = self._run(path, expression)
-                    self._write_shared(shared, result)
-                self._cache[key] = result
-            return self._cache[key]
+            missing = []
+            for expression in expressions:
+                key = (text, expression)
+                if key not in self._cache:
+                    result = self._read_shared(self._shared_path(text, expression))
+                    if result is None:
+                        missing.append(expression)
+                    else:
+                        self._cache[key] = result
+            if len(missing) > 1:
+                results = self._split(self._run_text(text, missing), missing)
+                for expression, result in (results or {}).items():
+                    self._remember(text, expression, result)
+            for expression in missing:
+                if (text, expression) not in self._cache:
+                    self._remember(text, expression, self._run_text(text, [expression]))
+            return {expression: self._cache[(text, expression)] for expression in expressions}
+
+    def _remember(self, text: str, expression: str, result: Result) -> None:
+        self._cache[(text, expression)] = result
+        self._write_shared(self._shared_path(text, expression), result)
+
+    def _run_text(self, text: str, expressions: list[str]) -> Result:
+        self._count += 1
+        path = self._dir / f"t{self._count}.cue"
+        path.write_text(text, encoding="utf-8")
+        return self._run(path, expressions)
+
+    @staticmethod
+    def _split(result: Result, expressions: list[str]) -> dict[str, Result] | None:
+        """One Result per expression from a successful multi-expression export, as each
+        would print alone (the same JSON text, then a newline); None if it failed."""
+        if not result.ok:
+            return None
+        decoder, text, at, documents = json.JSONDecoder(), result.stdout, 0, []
+        while True:
+            while at < len(text) and text[at].isspace():
+                at += 1
+            if at == len(text):
+                break
+            _, end = decoder.raw_decode(text, at)
+            documents.append(text[at:end] + "\n")
+            at = end
+        if len(documents) != len(expressions):
+            return None
+        return {e: Result(0, document, "") for e, document in zip(expressions, documents)}
 
     def _shared_path(self, text: str, expression: str) -> Path | None:
         if self._shared is None:
@@ -154,15 +201,19 @@ class CueEvaluator:
         partial.write_text(json.dumps(dataclasses.asdict(result)), encoding="utf-8")
         os.replace(partial, path)
 
-    def export(self, text: str, expression: str):
-        """The JSON value of `expression`; raises CueError with CUE's message."""
-        result = self.evaluate(text, expression)
+    def export(self, text: str, expression: str, along: Sequence[str] = ()):
+        """The JSON value of `expression`; raises CueError with CUE's message.
+
+        `along`: other expressions of the same text a later call will ask for; they are
+        evaluated in the same run (see `evaluate_together`).
+        """
+        result = self.evaluate_together(text, (expression, *along))[expression]
         if not result.ok:
             raise CueError(f"cue export -e {expression} failed:\n{result.stderr}")
         return json.loads(result.stdout)
 
-    def _run(self, path: Path, expression: str) -> Result:
-        args = [str(path), "-e", expression]
+    def _run(self, path: Path, expressions: list[str]) -> Result:
+        args = [str(path)] + [arg for expression in expressions for arg in ("-e", expression)]
         if self._cli:
             proc = subprocess.run(
                 [self._cli, "export", *args, "--out", "json"],
