@@ -166,7 +166,7 @@ def test_user_ids_the_api_refuses_are_json_400_over_http(api, http, user_path, n
 
 
 def test_ttl_expiry_with_a_short_ttl(start_api, http, moto_client):
-    server = start_api(ttl_seconds=1)
+    server = start_api(ttl_seconds=2)
     user = _user()
     session = http.post(server.url("/sessions"), json={"userId": user}).json()
     location = server.url(f"/sessions/{session['sessionId']}")
