@@ -571,7 +571,7 @@ def parser() -> argparse.ArgumentParser:
     smoke = sub.add_parser("smoke", help="drive each session API, check each table")
     smoke.add_argument("approaches", nargs="*", help=approaches_help)
     smoke.add_argument("--local", action="store_true", help="against a local app + moto server (no cluster)")
-    smoke.add_argument("--local-ttl", type=_positive_int, default=3, help="session TTL of the --local app (s)")
+    smoke.add_argument("--local-ttl", type=_local_ttl, default=3, help="session TTL of the --local app (s, at least 2)")
     smoke.add_argument("--max-expiry-wait", type=float, default=15.0, help="wait for expiry only if TTL <= this (s)")
     smoke.add_argument("--api-url", help="smoke any session API at this URL (with --table)")
     smoke.add_argument("--table", help="its table name")
@@ -640,6 +640,15 @@ def _positive_int(text: str) -> int:
         raise argparse.ArgumentTypeError(f"expected a whole number of seconds, got {text!r}") from None
     if value < 1:
         raise argparse.ArgumentTypeError(f"must be at least 1, got {value}")
+    return value
+
+
+def _local_ttl(text: str) -> int:
+    value = _positive_int(text)
+    if value < 2:
+        # The app's expiresAt is the whole second of creation plus the TTL: a 1 s session
+        # made late in a second is gone before smoke reads it back.
+        raise argparse.ArgumentTypeError(f"must be at least 2 (a 1 s session can expire before it is read), got {value}")
     return value
 
 

@@ -23,6 +23,9 @@ def test_unknown_command_and_bad_numbers_are_usage_errors(make_ctx, capsys):
     with pytest.raises(SystemExit):
         cli.main(["smoke", "--local", "--local-ttl", "0"], make_ctx())
     assert "must be at least 1" in capsys.readouterr().err
+    with pytest.raises(SystemExit):
+        cli.main(["smoke", "--local", "--local-ttl", "1"], make_ctx())
+    assert "--local-ttl: must be at least 2 (a 1 s session can expire before it is read), got 1" in capsys.readouterr().err
 
 
 def test_api_url_needs_a_table(make_ctx):
