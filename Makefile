@@ -50,9 +50,12 @@ node_modules/.installed: package.json package-lock.json
 	touch $@
 
 # One pytest-xdist worker per core (`-n auto`); `make test PYTEST_ARGS="-n 0"` runs in one process.
+# Bytecode is cached even where PYTHONDONTWRITEBYTECODE is set: a run starts some forty Python
+# processes (workers, gunicorn, moto, pipelines) that would otherwise each compile the project's
+# modules again. __pycache__/ is ignored by git and left out of the image build contexts.
 PYTEST_ARGS ?= -n auto
 test: $(VENV)/.installed node_modules/.installed
-	$(PY) -m pytest $(PYTEST_ARGS)
+	env -u PYTHONDONTWRITEBYTECODE $(PY) -m pytest $(PYTEST_ARGS)
 
 plan: $(VENV)/.installed
 	$(CLI) plan $(STACK)
