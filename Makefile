@@ -52,7 +52,8 @@ node_modules/.installed: package.json package-lock.json
 # One pytest-xdist worker per core (`-n auto`); `make test PYTEST_ARGS="-n 0"` runs in one process.
 # Bytecode is cached even where PYTHONDONTWRITEBYTECODE is set: a run starts some forty Python
 # processes (workers, gunicorn, moto, pipelines) that would otherwise each compile the project's
-# modules again. __pycache__/ is ignored by git and left out of the image build contexts.
+# modules again. __pycache__/ is ignored by git, by the images' content hashes and by what
+# their Dockerfiles copy.
 PYTEST_ARGS ?= -n auto
 test: $(VENV)/.installed node_modules/.installed
 	env -u PYTHONDONTWRITEBYTECODE $(PY) -m pytest $(PYTEST_ARGS)

@@ -22,8 +22,8 @@ if str(CUE_TESTS) not in sys.path:
     sys.path.insert(0, str(CUE_TESTS))
 
 from cue_fixtures import Definitions  # noqa: E402
-from session_api import local  # noqa: E402
 from cue_runner import CueEvaluator, EvaluatorMissing  # noqa: E402
+from session_api import local  # noqa: E402
 
 import tools.plan  # noqa: E402
 from tools.mock_harness import PlanResult  # noqa: E402
@@ -161,7 +161,6 @@ def defs(cue) -> Definitions:
     return Definitions(cue)
 
 
-
 @pytest.fixture(scope="session")
 def moto_url(tmp_path_factory) -> str:
     """moto's DynamoDB server as `python -m session_api.local` runs it, one per test process.
@@ -172,3 +171,20 @@ def moto_url(tmp_path_factory) -> str:
     process = local.start_moto_server(port, tmp_path_factory.mktemp("moto") / "moto.log")
     yield f"http://{local.LOOPBACK}:{port}"
     local.stop(process)
+
+
+@pytest.fixture
+def boto3_sessions_made(monkeypatch) -> list:
+    """Every boto3 Session made while the test runs (each reads botocore's data files for
+    its first client, about 0.1 s of CPU)."""
+    import boto3
+
+    made = []
+
+    class CountedSession(boto3.session.Session):
+        def __init__(self, *args, **kwargs):
+            super().__init__(*args, **kwargs)
+            made.append(self)
+
+    monkeypatch.setattr(boto3.session, "Session", CountedSession)
+    return made

@@ -90,6 +90,10 @@ def _epoch(iso: str) -> float:
     return datetime.fromisoformat(iso.replace("Z", "+00:00")).timestamp()
 
 
+EXPIRY_GRACE_SECONDS = 1.5
+EXPIRY_POLL_SECONDS = 0.25
+
+
 def check_api(
     result: SmokeResult,
     api: Api,
@@ -151,16 +155,17 @@ def check_api(
     if short.status_code != 201:
         result.add("expiry", False, _describe(short))
         return
-    short_id = short.json()["sessionId"]
+    short_session = short.json()
+    short_id = short_session["sessionId"]
     # Gone once the API's clock reaches its expiresAt (a whole second): wait until then by
-    # the session's own times, then look again every quarter second for up to 1.5 s more,
-    # for the request's latency and another replica's clock.
-    sleep(max(0.0, _epoch(short.json()["expiresAt"]) - _epoch(short.json()["createdAt"])))
+    # the session's own times, then look again for a while, for the request's latency and
+    # another replica's clock.
+    sleep(max(0.0, _epoch(short_session["expiresAt"]) - _epoch(short_session["createdAt"])))
     expired = api.call("GET", f"/sessions/{short_id}")
-    for _ in range(6):
+    for _ in range(round(EXPIRY_GRACE_SECONDS / EXPIRY_POLL_SECONDS)):
         if expired.status_code != 200:
             break
-        sleep(0.25)
+        sleep(EXPIRY_POLL_SECONDS)
         expired = api.call("GET", f"/sessions/{short_id}")
     listed = api.call("GET", user_path)
     still_listed = [i.get("sessionId") for i in listed.json().get("items", [])] if listed.status_code == 200 else ["?"]

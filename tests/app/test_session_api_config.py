@@ -88,23 +88,13 @@ def test_store_client_uses_configured_retry_mode(aws_env):
     assert probe.meta.config.retries["total_max_attempts"] == 1
 
 
-def test_store_makes_both_clients_from_one_boto3_session(aws_env, monkeypatch):
+def test_store_makes_both_clients_from_one_boto3_session(aws_env, boto3_sessions_made):
     """A boto3 session reads botocore's data files for its first client (about 0.1 s of a
     worker's start-up); the probe client must not pay that a second time."""
-    import boto3
-
     from session_api.store import SessionStore
 
-    made = []
-
-    class CountedSession(boto3.session.Session):
-        def __init__(self, *args, **kwargs):
-            super().__init__(*args, **kwargs)
-            made.append(self)
-
-    monkeypatch.setattr(boto3.session, "Session", CountedSession)
     store = SessionStore.from_config(Config.from_env(BASE | {"AWS_MAX_ATTEMPTS": "4"}))
-    assert len(made) == 1
+    assert len(boto3_sessions_made) == 1
     assert store.client.meta.config.retries["total_max_attempts"] == 4
     assert store.probe_client.meta.config.retries["total_max_attempts"] == 1
     assert store.client is not store.probe_client

@@ -75,18 +75,10 @@ def test_host_header_reaches_moto_through_a_localhost_name(moto_url):
     assert "kvdemo-via-host" in list_prefixed_tables(target.client(), "kvdemo-via")
 
 
-def test_target_clients_share_one_boto3_session_but_not_their_hooks(moto_url, monkeypatch):
+def test_target_clients_share_one_boto3_session_but_not_their_hooks(moto_url, monkeypatch, boto3_sessions_made):
     """One session per process (its first client reads botocore's data files); the Host
     header hook of a `*.localhost` target stays on that target's client."""
-    made = []
-
-    class CountedSession(boto3.session.Session):
-        def __init__(self, *args, **kwargs):
-            super().__init__(*args, **kwargs)
-            made.append(self)
-
     monkeypatch.setattr(targets, "_session", None, raising=False)
-    monkeypatch.setattr(boto3.session, "Session", CountedSession)
     port = moto_url.rsplit(":", 1)[1]
     by_name = Target("local", "us-east-1", f"http://dynamodb.localhost:{port}", "kvdemo-").client()
     direct = Target("local", "us-east-1", moto_url, "kvdemo-").client()
@@ -98,7 +90,7 @@ def test_target_clients_share_one_boto3_session_but_not_their_hooks(moto_url, mo
 
         client.meta.events.register("before-send.dynamodb", record)
         client.list_tables()
-    assert len(made) == 1
+    assert len(boto3_sessions_made) == 1
     assert sent["by_name"] == f"dynamodb.localhost:{port}".encode()
     assert sent["direct"] != sent["by_name"]
 
