@@ -31,14 +31,14 @@ import pulumi
 from pulumi_command import local
 
 from components.options import child_options
-
-# The environment of the wait: tools/wait_tables_gone.py reads these very names.
-ENV_KUBECONFIG = "KVDEMO_KUBECONFIG"
-ENV_KUBE_CONTEXT = "KVDEMO_KUBE_CONTEXT"
-ENV_SELECTOR = "KVDEMO_TABLE_SELECTOR"
-ENV_TIMEOUT = "KVDEMO_TABLE_WAIT_SECONDS"
-ENV_ACK_NAMESPACE = "KVDEMO_ACK_NAMESPACE"
-ENV_KUSTOMIZATION = "KVDEMO_FLUX_KUSTOMIZATION"
+from components.table_wait_env import (
+    ENV_ACK_NAMESPACE,
+    ENV_KUBE_CONTEXT,
+    ENV_KUBECONFIG,
+    ENV_KUSTOMIZATION,
+    ENV_SELECTOR,
+    ENV_TIMEOUT,
+)
 
 WAIT_COMMAND = (
     "if [ -x venv/bin/python ]; then exec venv/bin/python -m tools.wait_tables_gone; "

@@ -32,8 +32,9 @@ import time
 from dataclasses import dataclass, field
 from typing import Any, Callable, Iterable, Protocol
 
-# The environment the component (the writer) sets: one definition for both sides.
-from components.kratix_table_wait import (
+# The environment the component (the writer) sets: one definition for both sides, in a
+# module that needs no Pulumi (this runs under plain python3 when there is no venv).
+from components.table_wait_env import (
     ENV_ACK_NAMESPACE,
     ENV_KUBE_CONTEXT,
     ENV_KUBECONFIG,
