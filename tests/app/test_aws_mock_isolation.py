@@ -20,10 +20,13 @@ def test_the_next_test_of_a_module_gets_an_empty_fully_mocked_aws(table, module_
     assert botocore_stubber.enabled
 
 
-def test_a_test_that_does_not_ask_for_the_mock_runs_without_it(module_mock):
-    module_mock.on()
-    assert botocore_stubber.enabled
-    # What the autouse fixture does before the next test that does not ask for it:
-    module_mock.off()
-    assert not botocore_stubber.enabled
+def test_a_test_that_asks_for_the_mock_leaves_it_running(table, module_mock):
+    assert module_mock.mock is not None and botocore_stubber.enabled
+    # ...and nothing here stops it: the next test must find it stopped all the same.
+
+
+def test_the_next_test_that_does_not_ask_for_it_runs_without_it(module_mock):
+    """Runs after the test above (file order, in the same process unless pytest-xdist
+    hands the two to different workers, where the mock was never started)."""
     assert module_mock.mock is None
+    assert not botocore_stubber.enabled
