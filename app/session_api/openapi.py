@@ -69,7 +69,8 @@ def openapi_document(ttl_seconds: int) -> dict[str, Any]:
         "required": True,
         "description": (
             _USER_ID_RULES + " In the path it is percent-encoded as UTF-8: every byte outside "
-            "`A-Z a-z 0-9 - . _ ~`, `/` included (`%2F`), as `encodeURIComponent` does. The ids `.` "
+            "`A-Z a-z 0-9 - . _ ~`, `/` included (`%2F`), as Python's `quote(id, safe='')` does "
+            "(`encodeURIComponent` also leaves `! ' ( ) *` as they are, which the server accepts). The ids `.` "
             "and `..` are refused: as a path segment they are dot segments, which HTTP clients remove "
             "(`%2E` is the same character). The server decodes the path before routing, so `/` and `%2F` "
             "both mean a slash in the user id: everything after `/sessions/user/` is the user id."

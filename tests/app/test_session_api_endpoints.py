@@ -289,3 +289,12 @@ def test_request_id_is_echoed_or_generated(client):
     assert given.headers["X-Request-ID"] == "abc-123"
     generated = client.get("/health", headers={"X-Request-ID": "bad id with spaces"})
     assert re.fullmatch(r"[0-9a-f]{32}", generated.headers["X-Request-ID"])
+
+
+def test_characters_encodeuricomponent_leaves_as_they_are_work_unencoded(client, create):
+    # What the OpenAPI document says: `! ' ( ) *` may come raw in the path, as JavaScript sends them.
+    user_id = "o'brien!(test)*ü"
+    assert create(user_id).status_code == 201
+    raw = "/sessions/user/" + quote(user_id, safe="!'()*")
+    assert raw != _user_path(user_id)  # the fully encoded form is tested above
+    assert [item["userId"] for item in client.get(raw).get_json()["items"]] == [user_id]
