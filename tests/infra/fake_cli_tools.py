@@ -56,6 +56,15 @@ _LEVELS = {"panic": 0, "fatal": 1, "error": 2, "warning": 3, "warn": 3, "info": 
 _COLOURS = {"panic": 31, "fatal": 31, "error": 31, "warning": 33, "info": 36, "debug": 37, "trace": 37}
 _GO_FALSE = {"0", "f", "F", "false", "FALSE", "False"}  # strconv.ParseBool's false values
 _STAMP = "2026-01-01T00:00:00Z"
+_BARE = set("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-._/@^+")
+
+
+def _logfmt_value(text: str) -> str:
+    """A value as logrus's TextFormatter writes it: bare when every character is in its
+    safe set, else quoted with Go's %q (sirupsen/logrus text_formatter.go needsQuoting,
+    appendValue; an empty value stays bare, QuoteEmptyFields being off). json.dumps with
+    ensure_ascii off quotes printable text the same way."""
+    return text if set(text) <= _BARE else json.dumps(text, ensure_ascii=False)
 
 
 def install(bin_dir: Path, *names: str) -> Path:
@@ -95,7 +104,7 @@ class _K3d:
             when = _STAMP if self.full_stamp else "0000"
             line = f"\x1b[{_COLOURS[level]}m{level[:4].upper()}\x1b[0m[{when}] {message:<44} "
         else:
-            line = f"time={json.dumps(_STAMP)} level={level} msg={json.dumps(message)}"
+            line = f"time={_logfmt_value(_STAMP)} level={level} msg={_logfmt_value(message)}"
         print(line, file=stream, flush=True)
 
     def fatal(self, message: str) -> int:
