@@ -39,6 +39,8 @@ from __future__ import annotations
 
 import copy
 import json
+import random
+import time
 from typing import Any, Callable
 
 import requests
@@ -52,10 +54,17 @@ from tools.state import ENGINE_OF, app_name
 from tools.status import ACK_TABLE, APPLICATION, ENGINE_OBJECT, TABLE_COMPONENT
 
 FIELD_MANAGER = "kvdemo-compare"
-CONFLICT_RETRIES = 5
-"""Writes of the Application carry the resourceVersion they read; KubeVela writes its status
-(which moves the resourceVersion too) while the engine works, so a write can meet a 409 and is
-made again on a fresh read."""
+# Writes of the Application carry the resourceVersion they read; KubeVela writes its status
+# (which moves the resourceVersion too) while the engine works, so a write can meet a 409. It
+# is made again on a fresh read after a pause, as client-go's retry.DefaultBackoff does for "a
+# client [...] attempting to make an unrelated modification to a resource under active
+# management by one or more controllers": 4 attempts, pauses of 10 ms, 50 ms and 250 ms, each
+# lengthened by up to a tenth at random so that writers who met the same 409 do not meet again.
+# Ref: kubernetes/kubernetes staging/src/k8s.io/client-go/util/retry/util.go (DefaultBackoff)
+CONFLICT_ATTEMPTS = 4
+CONFLICT_FIRST_PAUSE_SECONDS = 0.01
+CONFLICT_PAUSE_FACTOR = 5.0
+CONFLICT_PAUSE_JITTER = 0.1
 
 
 def engine_pod_selector(approach: str) -> tuple[str, str]:
@@ -108,8 +117,10 @@ class KubeCluster:
         namespace: str,
         table: str,
         recreate: Callable[[], None],
+        sleep: Callable[[float], None] = time.sleep,
     ) -> None:
         self.kube = kube
+        self._sleep = sleep
         self.approach = approach
         self.engine = ENGINE_OF[approach]
         self.namespace = namespace
@@ -147,13 +158,16 @@ class KubeCluster:
 
     def _write(self, write: Callable[[dict[str, Any]], None]) -> None:
         """`write(application)` on a fresh read, again after a 409 (someone wrote in between)."""
-        for attempt in range(CONFLICT_RETRIES):
+        pause = CONFLICT_FIRST_PAUSE_SECONDS
+        for attempt in range(CONFLICT_ATTEMPTS):
             try:
                 write(self._application())
                 return
             except Conflict:
-                if attempt == CONFLICT_RETRIES - 1:
+                if attempt == CONFLICT_ATTEMPTS - 1:
                     raise
+            self._sleep(pause * (1 + random.uniform(0, CONFLICT_PAUSE_JITTER)))
+            pause *= CONFLICT_PAUSE_FACTOR
 
     def _put(self, app: dict[str, Any]) -> None:
         for key in ("managedFields", "creationTimestamp", "generation", "uid"):

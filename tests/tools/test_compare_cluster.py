@@ -95,8 +95,10 @@ class FakeApiServer:
         return self.request("GET", url, timeout=timeout, params=params)
 
 
-def cluster(server: FakeApiServer) -> KubeCluster:
-    return KubeCluster(KubeClient("https://k8s.test", server), "kro", "session-apps", "t", recreate=lambda: None)
+def cluster(server: FakeApiServer, sleep=lambda seconds: None) -> KubeCluster:
+    return KubeCluster(
+        KubeClient("https://k8s.test", server), "kro", "session-apps", "t", recreate=lambda: None, sleep=sleep
+    )
 
 
 def test_a_change_and_its_restore_leave_spec_and_field_ownership_as_pulumi_left_them():
@@ -133,14 +135,31 @@ def test_a_write_that_meets_a_status_write_in_between_is_made_again_on_a_fresh_r
 
 
 def test_a_write_that_keeps_meeting_conflicts_gives_up_with_the_servers_answer():
-    from tools.compare_cluster import CONFLICT_RETRIES, Conflict
+    from tools.compare_cluster import Conflict
 
     server = FakeApiServer()
-    kube = cluster(server)
-    server.status_write_after_reads = [True] * CONFLICT_RETRIES
+    pauses: list[float] = []
+    kube = cluster(server, sleep=pauses.append)
+    server.status_write_after_reads = [True] * 10
     with pytest.raises(Conflict, match="HTTP 409"):
         kube.change_table({"tableName": "t", "billingMode": "PROVISIONED"})
     assert server.app["spec"] == SPEC
+    # client-go's DefaultBackoff: four attempts, three pauses growing fivefold from 10 ms, each
+    # lengthened by at most a tenth.
+    assert [m for m, p, _ in server.calls if m == "PUT"] == ["PUT"] * 4
+    assert len(pauses) == 3
+    for pause, base in zip(pauses, (0.01, 0.05, 0.25)):
+        assert base <= pause <= base * 1.1
+
+
+def test_a_write_after_one_conflict_pauses_once_and_lands():
+    server = FakeApiServer()
+    pauses: list[float] = []
+    kube = cluster(server, sleep=pauses.append)
+    server.status_write_after_reads = [True]
+    kube.change_table({"tableName": "t", "billingMode": "PROVISIONED"})
+    assert server.app["spec"]["components"][0]["properties"]["billingMode"] == "PROVISIONED"
+    assert len(pauses) == 1 and 0.01 <= pauses[0] <= 0.011
 
 
 def test_restore_says_so_when_the_server_keeps_our_field_manager():
