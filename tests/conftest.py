@@ -79,11 +79,12 @@ def pytest_collection_finish(session):
     gc.freeze()
 
 
-@pytest.hookimpl(trylast=True)  # after the tmp_path plugin has set up its factory
 def pytest_configure(config):
     global _shared_plans
     if os.environ.get("PYTEST_XDIST_WORKER"):
-        _shared_plans = config._tmp_path_factory.getbasetemp().parent / "plans"
+        # pytest-xdist starts each worker with `--basetemp <the run's base>/popen-<id>`;
+        # the run's base, which the controller made, is the folder the workers share.
+        _shared_plans = Path(config.option.basetemp).parent / "plans"
         _shared_plans.mkdir(exist_ok=True)
 
 
