@@ -9,7 +9,6 @@ from __future__ import annotations
 import re
 import shlex
 from dataclasses import dataclass
-from pathlib import Path
 
 import pulumi
 import pulumi_kubernetes as k8s
@@ -17,10 +16,7 @@ from pulumi_command import local
 
 from components import versions
 from components.options import child_options
-
-PROJECT_DIR = Path(__file__).resolve().parent.parent
-TOOLS_BIN = PROJECT_DIR / ".tools" / "bin"
-"""Where the CLI installs the pinned k3d (tools/toolchain.py TOOLS_BIN; a test keeps the two equal)."""
+from components.project_paths import TOOLS_BIN  # where the CLI installs the pinned k3d
 
 _CLUSTER_NAME = re.compile(r"^[a-z0-9]([a-z0-9-]{0,30}[a-z0-9])?$")
 

@@ -20,8 +20,7 @@ from pulumi_command import local
 
 from components.k3d_cluster import with_project_tools
 from components.options import child_options
-
-PROJECT_DIR = Path(__file__).resolve().parent.parent
+from components.project_paths import PROJECT_DIR
 
 # Files that do not change what the image does.
 _IGNORED_DIRS = {"__pycache__", ".pytest_cache"}

@@ -28,6 +28,7 @@ import time
 from pathlib import Path
 from typing import Any, Callable, TextIO
 
+from components.project_paths import PROJECT_DIR, TOOLS_DIR
 from tools import toolchain
 from tools.orchestrate import (
     AutomationOps,
@@ -50,7 +51,6 @@ from tools.state import (
 )
 from tools.targets import Target, TargetError, list_prefixed_tables, table_status, target_from_outputs
 
-PROJECT_DIR = toolchain.PROJECT_DIR
 OUT_DIR = PROJECT_DIR / "out"
 
 
@@ -97,7 +97,7 @@ class Context:
         from pulumi.automation.errors import InvalidVersionError
 
         try:
-            return AutomationOps(PROJECT_DIR, env, toolchain.TOOLS_DIR if local_pulumi.exists() else None)
+            return AutomationOps(PROJECT_DIR, env, TOOLS_DIR if local_pulumi.exists() else None)
         except (OSError, subprocess.CalledProcessError, InvalidVersionError) as error:
             raise CliError(
                 f"the Pulumi CLI is needed to read the stacks and could not be run ({error.__class__.__name__}): "

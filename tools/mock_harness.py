@@ -28,7 +28,8 @@ from pulumi.runtime import resource as pulumi_resource
 from pulumi.runtime import settings as pulumi_settings
 from pulumi.runtime.proto import source_pb2
 
-PROJECT_DIR = Path(__file__).resolve().parent.parent
+from components.project_paths import PROJECT_DIR
+
 PROJECT = "kubevela-dynamodb"
 
 # Marker the Pulumi wire format puts on secret values.

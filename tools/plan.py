@@ -18,7 +18,8 @@ from pathlib import Path
 
 import yaml
 
-from tools.mock_harness import PROJECT, PROJECT_DIR, PlanResult, run_stack
+from components.project_paths import PROJECT_DIR
+from tools.mock_harness import PROJECT, PlanResult, run_stack
 
 STACK_CONFIG_DIR = PROJECT_DIR / "stacks"
 

@@ -14,7 +14,8 @@ import time
 from pathlib import Path
 from typing import Any
 
-from tools.toolchain import PROJECT_DIR, tools_env
+from components.project_paths import PROJECT_DIR
+from tools.toolchain import tools_env
 
 STATE_DIR = PROJECT_DIR / ".pulumi-state"
 PASSPHRASE_FILE = STATE_DIR / "passphrase"

@@ -26,10 +26,7 @@ from pathlib import Path
 from typing import Callable, Protocol
 
 from components import versions
-
-PROJECT_DIR = Path(__file__).resolve().parent.parent
-TOOLS_DIR = PROJECT_DIR / ".tools"
-TOOLS_BIN = TOOLS_DIR / "bin"
+from components.project_paths import TOOLS_BIN
 
 K3D_VERSION = versions.K3D_VERSION  # "v5.9.0"
 PULUMI_VERSION = versions.PULUMI_CLI_VERSION  # "3.272.0"

@@ -204,7 +204,7 @@ def test_make_targets_run_the_cli_and_refuse_an_old_python(tmp_path):
     import shutil
     import subprocess
 
-    from tools.toolchain import PROJECT_DIR
+    from components.project_paths import PROJECT_DIR
 
     if shutil.which("make") is None:
         pytest.skip("make is not installed")
@@ -224,7 +224,7 @@ def test_make_targets_run_the_cli_and_refuse_an_old_python(tmp_path):
 def test_ci_workflow_runs_up_smoke_and_always_down():
     import yaml
 
-    from tools.toolchain import PROJECT_DIR
+    from components.project_paths import PROJECT_DIR
 
     workflow = yaml.safe_load((PROJECT_DIR / ".github/workflows/demo-local.yml").read_text())
     steps = workflow["jobs"]["demo"]["steps"]
