@@ -134,10 +134,7 @@ class KubeCluster:
     # ─── HTTP ───────────────────────────────────────────────────────────────
 
     def _call(self, method: str, path: str, **kwargs: Any) -> dict[str, Any]:
-        try:
-            response = self.kube.session.request(method, self.kube.server + path, timeout=self.kube.timeout, **kwargs)
-        except requests.RequestException as error:
-            raise KubeError(f"the Kubernetes API at {self.kube.server} does not answer: {error.__class__.__name__}") from None
+        response = self.kube.request(method, path, **kwargs)
         if response.status_code == 404:
             raise NotFound(path)
         if response.status_code == 409:

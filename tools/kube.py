@@ -309,13 +309,29 @@ class KubeClient:
     def __exit__(self, *exc) -> None:
         self.close()
 
-    def get(self, path: str, params: dict[str, Any] | None = None) -> dict[str, Any]:
+    def request(self, method: str, path: str, **kwargs: Any) -> requests.Response:
+        """One request to the API server with the context's credentials, renewed when due.
+
+        After a 401, when an exec plugin gives the credentials (revoked, or expired before
+        their expirationTimestamp), the plugin runs again and the request is made once more:
+        client-go refreshes on a 401 too, though only for the next request. A 401 means the
+        request was not carried out, so making it again is safe for any method.
+        """
         self.renew_if_due()
-        response = self._get(path, params)
+        response = self._send(method, path, kwargs)
         if response.status_code == 401 and self._renew is not None:
-            # Revoked or expired early: one fresh credential, one more try.
             self.renew_if_due(force=True)
-            response = self._get(path, params)
+            response = self._send(method, path, kwargs)
+        return response
+
+    def _send(self, method: str, path: str, kwargs: dict[str, Any]) -> requests.Response:
+        try:
+            return self.session.request(method, self.server + path, timeout=self.timeout, **kwargs)
+        except requests.RequestException as error:
+            raise Unreachable(f"the Kubernetes API at {self.server} does not answer: {error.__class__.__name__}") from None
+
+    def get(self, path: str, params: dict[str, Any] | None = None) -> dict[str, Any]:
+        response = self.request("GET", path, params=params)
         if response.status_code == 404:
             raise NotFound(path)
         if response.status_code in (401, 403):
@@ -327,19 +343,9 @@ class KubeClient:
             raise KubeError(f"GET {path}: HTTP {response.status_code} {response.text[:200]}")
         return response.json()
 
-    def _get(self, path: str, params: dict[str, Any] | None) -> requests.Response:
-        try:
-            return self.session.get(self.server + path, params=params, timeout=self.timeout)
-        except requests.RequestException as error:
-            raise Unreachable(f"the Kubernetes API at {self.server} does not answer: {error.__class__.__name__}") from None
-
     def delete(self, path: str) -> None:
         """DELETE one object; one that is already gone is fine."""
-        self.renew_if_due()
-        try:
-            response = self.session.delete(self.server + path, timeout=self.timeout)
-        except requests.RequestException as error:
-            raise Unreachable(f"the Kubernetes API at {self.server} does not answer: {error.__class__.__name__}") from None
+        response = self.request("DELETE", path)
         if response.status_code >= 400 and response.status_code != 404:
             raise KubeError(f"DELETE {path}: HTTP {response.status_code} {response.text[:200]}")
 

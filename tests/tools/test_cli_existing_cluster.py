@@ -16,6 +16,7 @@ import subprocess
 import sys
 import textwrap
 import uuid
+from pathlib import Path
 
 import boto3
 import pytest
@@ -393,11 +394,11 @@ def test_service_proxy_url_names_namespace_service_and_port(pki, tmp_path):
     assert os.environ.get("KUBERNETES_EXEC_INFO") is None
 
 
-def test_exec_credentials_are_renewed_before_they_expire_and_after_a_401(pki, tmp_path, cluster):
-    target, decoy = cluster
+def _rotating_plugin(tmp_path) -> tuple[dict, Path]:
+    """A kubeconfig user whose exec plugin hands out token-1 (already expired), then
+    token-2, token-3, ... (valid for years); and the file that counts its runs."""
     counter = tmp_path / "runs"
     script = tmp_path / "rotating-plugin"
-    # Each run hands out the next token; only the third is accepted by the API server.
     script.write_text(textwrap.dedent(f"""\
         #!{sys.executable}
         import json, os
@@ -409,9 +410,16 @@ def test_exec_credentials_are_renewed_before_they_expire_and_after_a_401(pki, tm
                                       else "2099-01-01T00:00:00Z"}}}}))
         """))
     script.chmod(0o700)
+    user = {"exec": {"apiVersion": "client.authentication.k8s.io/v1", "command": str(script), "interactiveMode": "Never"}}
+    return user, counter
+
+
+def test_exec_credentials_are_renewed_before_they_expire_and_after_a_401(pki, tmp_path, cluster):
+    target, decoy = cluster
+    user, counter = _rotating_plugin(tmp_path)
+    # Only the third token is accepted by the API server.
     target.tokens = {"token-3"}
     target.objects["/api/v1/namespaces/default"] = {"metadata": {"name": "default"}}
-    user = {"exec": {"apiVersion": "client.authentication.k8s.io/v1", "command": str(script), "interactiveMode": "Never"}}
     with KubeClient.from_kubeconfig(kubeconfig(pki, target, decoy, user), CONTEXT) as kube:
         # Run 1 at creation: already expired, so run 2 before the first request; 401, so run 3 and retry.
         assert kube.get("/api/v1/namespaces/default") == {"metadata": {"name": "default"}}
@@ -419,6 +427,24 @@ def test_exec_credentials_are_renewed_before_they_expire_and_after_a_401(pki, tm
         assert kube.token == "token-3"
         assert counter.read_text() == "3", "a valid token is not renewed"
     assert target.rejected == ["/api/v1/namespaces/default"]
+
+
+@pytest.mark.parametrize("method", ["DELETE", "PUT", "PATCH"])
+def test_writes_are_made_again_with_a_fresh_credential_after_a_401(pki, tmp_path, cluster, method):
+    """`down` deletes and `compare` writes the Application through the same client as `get`:
+    a token revoked or expired early costs one more plugin run, not the command."""
+    target, decoy = cluster
+    user, counter = _rotating_plugin(tmp_path)
+    target.tokens = {"token-3"}
+    path = "/apis/core.oam.dev/v1beta1/namespaces/session-apps/applications/gone"
+    with KubeClient.from_kubeconfig(kubeconfig(pki, target, decoy, user), CONTEXT) as kube:
+        if method == "DELETE":
+            kube.delete(path)  # answered 404 once accepted: already gone is fine
+        else:
+            assert kube.request(method, path, json={"spec": {}}).status_code == 404
+        assert counter.read_text() == "3"
+    assert target.rejected == [path]
+    assert [(hit.method, hit.path, hit.auth) for hit in target.hits] == [(method, path, "token")]
 
 
 def test_the_planned_stack_outputs_lead_smoke_and_status_to_the_configured_cluster(make_ctx, fake_ops, cluster, pki):
