@@ -118,7 +118,7 @@ class Context:
 
     def kube(self):
         """A client for the platform's cluster, with the kubeconfig and context the stacks use (one per command)."""
-        from tools.kube import KubeClient, KubeError
+        from tools.kube import KubeError
 
         if self._kube is None:
             platform = self.outputs(PLATFORM)
@@ -126,7 +126,7 @@ class Context:
                 raise CliError("the platform stack has no kubeconfig output: bring it up first (`up platform`)")
             try:
                 # No kubeContext output: a platform from before it was exported, i.e. k3d's one context.
-                self._kube = KubeClient.from_kubeconfig(platform["kubeconfig"], platform.get("kubeContext") or None)
+                self._kube = self.kube_factory(platform["kubeconfig"], platform.get("kubeContext") or None)
             except KubeError as error:
                 raise CliError(f"cannot use the cluster: {error}") from None
         return self._kube
@@ -210,7 +210,9 @@ def _release_recovery(ctx: Context) -> Callable[[str, str, str], str | None]:
         kubeconfig = platform.get("kubeconfig")
         if not kubeconfig:
             return None
-        # The platform's context, as every other client uses (None: the kubeconfig's current one).
+        # A client of its own rather than ctx.kube(): the platform may have been brought up (a
+        # new cluster, a new kubeconfig) earlier in this command. The platform's context, as every
+        # other client uses (None: the kubeconfig's current one).
         kube = ctx.kube_factory(kubeconfig, platform.get("kubeContext") or None)
         try:
             return forget_interrupted_release(kube, namespace, release)

@@ -260,3 +260,19 @@ def test_cli_test_runs_one_worker_per_core_unless_told(make_ctx, monkeypatch, gi
     monkeypatch.setattr(subprocess, "call", lambda argv, cwd=None: calls.append(argv) or 0)
     assert cli.main(["test", *given], make_ctx()) == 0
     assert calls == [[sys.executable, "-m", "pytest", *expected]]
+
+
+def test_every_cluster_client_comes_from_the_one_factory_with_the_platforms_context(make_ctx, fake_ops):
+    from tools.kube import KubeError
+
+    platform = {"kubeconfig": "apiVersion: v1\n", "kubeContext": "eks-demo"}
+    ctx = make_ctx(fake_ops(existing=["platform"], outputs={"platform": platform}))
+    made = []
+    ctx.kube_factory = lambda kubeconfig, context=None: made.append((kubeconfig, context)) or f"client-{len(made)}"
+    assert ctx.kube() == ctx.kube() == "client-1", "one client per command"
+    assert made == [("apiVersion: v1\n", "eks-demo")]
+
+    refused = make_ctx(fake_ops(existing=["platform"], outputs={"platform": platform}))
+    refused.kube_factory = lambda kubeconfig, context=None: (_ for _ in ()).throw(KubeError("no such context"))
+    with pytest.raises(cli.CliError, match="cannot use the cluster: no such context"):
+        refused.kube()
