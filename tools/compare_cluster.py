@@ -60,7 +60,9 @@ FIELD_MANAGER = "kvdemo-compare"
 # client [...] attempting to make an unrelated modification to a resource under active
 # management by one or more controllers": 4 attempts, pauses of 10 ms, 50 ms and 250 ms, each
 # lengthened by up to a tenth at random so that writers who met the same 409 do not meet again.
-# Ref: kubernetes/kubernetes staging/src/k8s.io/client-go/util/retry/util.go (DefaultBackoff)
+# Ref: kubernetes/kubernetes staging/src/k8s.io/client-go/util/retry/util.go (DefaultBackoff), and
+# k8s.io/apimachinery/pkg/util/wait ExponentialBackoff: Steps attempts with a jittered Step() between
+# them, none after the last; Jitter(d, f) = d + rand * f * d.
 CONFLICT_ATTEMPTS = 4
 CONFLICT_FIRST_PAUSE_SECONDS = 0.01
 CONFLICT_PAUSE_FACTOR = 5.0

@@ -316,6 +316,8 @@ class KubeClient:
         their expirationTimestamp), the plugin runs again and the request is made once more:
         client-go refreshes on a 401 too, though only for the next request. A 401 means the
         request was not carried out, so making it again is safe for any method.
+        Ref: kubernetes/kubernetes staging/src/k8s.io/client-go/plugin/pkg/client/auth/exec/exec.go
+        (roundTripper.RoundTrip: maybeRefreshCreds on 401, the 401 itself returned)
         """
         self.renew_if_due()
         response = self._send(method, path, kwargs)

@@ -162,6 +162,20 @@ def test_a_write_after_one_conflict_pauses_once_and_lands():
     assert len(pauses) == 1 and 0.01 <= pauses[0] <= 0.011
 
 
+def test_every_write_goes_through_the_clients_request_that_renews_credentials():
+    # KubeClient.request renews exec credentials after a 401 (tested against the TLS fake API
+    # server in test_cli_existing_cluster.py); compare's writes must use it, not the bare session.
+    server = FakeApiServer()
+    kube = cluster(server)
+    sent = []
+    request = kube.kube.request
+    kube.kube.request = lambda method, path, **kwargs: sent.append(method) or request(method, path, **kwargs)
+    kube.change_table({"tableName": "t", "billingMode": "PROVISIONED"})
+    kube.restore_application()
+    assert "PUT" in sent and "PATCH" in sent
+    assert [m for m, _, _ in server.calls if m in ("PUT", "PATCH")] == [m for m in sent if m in ("PUT", "PATCH")]
+
+
 def test_restore_says_so_when_the_server_keeps_our_field_manager():
     server = FakeApiServer(honour_managed_fields=False)
     kube = cluster(server)
