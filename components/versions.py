@@ -29,6 +29,8 @@ K3S_IMAGE = "rancher/k3s:v1.31.9-k3s1"
 # (kubevela/kubevela@v1.10.9:.github/workflows/e2e-test.yml). k3d v5.9.0 would
 # otherwise pick the k3s stable channel at its build time (1.35, outside that
 # range). Tag seen in public k3d usage (e.g. kyma-project docs).
+# It ships Traefik v2.11.24 as the ingress (k3s-io/docs docs/release-notes/v1.31.X.md),
+# which app/README.md describes ("User ids in URLs"): re-check that text on a bump.
 
 PULUMI_CLI_VERSION = "3.272.0"
 # Matches the pulumi SDK pinned in requirements.txt.

@@ -1,8 +1,11 @@
 """K3dCluster: the commands that create and delete the cluster, and the secret kubeconfig."""
 
+import re
+
 import pytest
 
 from components import versions
+from components.project_paths import PROJECT_DIR
 from components.k3d_cluster import TOOLS_BIN, K3dClusterArgs, kubeconfig_read_command
 from tools.mock_harness import PlanResult
 
@@ -89,3 +92,14 @@ def test_bad_port_config_names_the_key(plan_stack):
 def test_port_clash_in_config_is_reported_with_the_keys(plan_stack):
     with pytest.raises(Exception, match=r"config clusterName/agents/apiPort/httpPort: api_port and http_port must differ"):
         plan_stack("platform", apiPort="8081")
+
+
+def test_the_ingress_described_for_user_ids_is_the_one_the_pinned_k3s_ships():
+    # app/README.md says which Traefik stands in front of the API, and so which encoded
+    # characters reach it. That holds for one k3s release: bumping the image must
+    # bring the text (and its Traefik version) along.
+    readme = (PROJECT_DIR / "app" / "README.md").read_text()
+    section = " ".join(readme.split("### User ids in URLs", 1)[1].split("\n### ", 1)[0].split())
+    tag = versions.K3S_IMAGE.rsplit(":", 1)[1]
+    release = tag.replace("-k3s", "+k3s")  # a Docker tag cannot hold the release's "+"
+    assert re.search(rf"k3s {re.escape(release)}, which ships Traefik v\d+\.\d+\.\d+", section), section
