@@ -2,13 +2,16 @@
 
     venv/bin/python benchmarks/suite_time.py            # --runs 3 --workers auto
     venv/bin/python benchmarks/suite_time.py --cold     # as a fresh clone: no cached bytecode first
+    venv/bin/python benchmarks/suite_time.py --gc       # also the garbage collector's pauses
 
 Each run is the command `make test` runs (pytest with its workers, bytecode cached), timed
 from outside: wall time, and the CPU time of pytest and every process it started (workers,
 node, moto, gunicorn). Before each run a fixed pure-Python loop runs on every core at once
 and its CPU time is printed beside the run: on a shared virtual machine the same suite
 takes a fifth to a third longer while the host is busy, and that column shows when it was.
-The suite's own timings in docs/testing.md were taken this way.
+The suite's own timings in docs/testing.md were taken this way. With --gc, the pytest processes
+(controller and workers) also report their garbage collections (benchmarks/gc_pauses.py):
+full ones (generation 2) and all of them, summed over the processes.
 """
 
 from __future__ import annotations
@@ -18,8 +21,10 @@ import multiprocessing
 import os
 import resource
 import shutil
+import json
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -53,13 +58,29 @@ def drop_bytecode() -> int:
     return removed
 
 
-def run_suite(workers: str) -> tuple[float, float, int, str]:
+def gc_summary(folder: Path) -> str:
+    """Full collections and all collections of the pytest processes, from benchmarks/gc_pauses.py."""
+    full = [0, 0.0]
+    every = 0.0
+    for report in folder.glob("*.json"):
+        for generation, (count, seconds) in json.loads(report.read_text()).items():
+            every += seconds
+            if generation == "2":
+                full[0] += count
+                full[1] += seconds
+    return f"gc: {full[0]} full collections {full[1]:.1f}s, all collections {every:.1f}s"
+
+
+def run_suite(workers: str, gc_pauses: Path | None = None) -> tuple[float, float, int, str]:
     """Wall seconds, CPU seconds of the run's processes, exit code, pytest's last line."""
     env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
+    command = [sys.executable, "-m", "pytest", "-n", workers, "-q", "-p", "no:cacheprovider"]
+    if gc_pauses is not None:
+        env["GC_PAUSES_DIR"] = str(gc_pauses)
+        command += ["-p", "benchmarks.gc_pauses"]
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     started = time.monotonic()
-    done = subprocess.run([sys.executable, "-m", "pytest", "-n", workers, "-q", "-p", "no:cacheprovider"],
-                          cwd=PROJECT, env=env, capture_output=True, text=True, check=False)
+    done = subprocess.run(command, cwd=PROJECT, env=env, capture_output=True, text=True, check=False)
     wall = time.monotonic() - started
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
     cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
@@ -72,6 +93,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--workers", default="auto", help="pytest-xdist -n (default auto: one per core)")
     parser.add_argument("--cold", action="store_true", help="remove the project's __pycache__ before each run")
+    parser.add_argument("--gc", action="store_true", help="also sum the pytest processes' garbage collections")
     args = parser.parse_args(argv)
     cores = os.cpu_count() or 1
     print(f"{cores} cores; loop = {LOOP:,} additions, CPU seconds per core with all {cores} busy")
@@ -81,9 +103,12 @@ def main(argv: list[str] | None = None) -> int:
         if args.cold:
             drop_bytecode()
         loop = calibrate(cores)
-        wall, cpu, code, last = run_suite(args.workers)
+        with tempfile.TemporaryDirectory(prefix="gc-pauses-") as folder:
+            gc_pauses = Path(folder) if args.gc else None
+            wall, cpu, code, last = run_suite(args.workers, gc_pauses)
+            gc_note = f"  ({gc_summary(gc_pauses)})" if gc_pauses else ""
         failed |= code != 0
-        print(f"{number:>3}  {loop:>5.2f}s  {wall:>6.1f}s  {cpu:>6.1f}s  {last}", flush=True)
+        print(f"{number:>3}  {loop:>5.2f}s  {wall:>6.1f}s  {cpu:>6.1f}s  {last}{gc_note}", flush=True)
     return 1 if failed else 0
 
 
