@@ -197,11 +197,13 @@ def check_docker(run: Runner = run_program) -> Check:
     return Check("docker", True, parse_docker_version(out) or out.strip()[:16], "a running engine")
 
 
-# Debian's docker-buildx is in trixie (13) and sid, not bookworm; Ubuntu's in noble (24.04)
-# universe (packages.debian.org/docker-buildx, packages.ubuntu.com/noble/docker-buildx).
+# Debian's docker-buildx is in trixie (13) and sid, not bookworm; Ubuntu's is in universe for
+# jammy (22.04, -updates/-security) and later (questing's and resolute's depend on docker.io)
+# (packages.debian.org/docker-buildx, packages.ubuntu.com/source/jammy/docker-buildx).
 BUILDX_MISSING = (
     "Docker's buildx plugin is missing (the images are built with `docker buildx build --load`): install Docker "
-    "Desktop, or the docker-buildx-plugin package from Docker's repository (Debian 13 and Ubuntu 24.04 package it as docker-buildx; Debian 12 has none)"
+    "Desktop, or the docker-buildx-plugin package from Docker's repository (Debian 13 and Ubuntu 22.04 and later "
+    "package it as docker-buildx; Debian 12 has none)"
 )
 
 
