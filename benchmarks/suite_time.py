@@ -17,11 +17,11 @@ full ones (generation 2) and all of them, summed over the processes.
 from __future__ import annotations
 
 import argparse
+import json
 import multiprocessing
 import os
 import resource
 import shutil
-import json
 import subprocess
 import sys
 import tempfile
@@ -103,10 +103,13 @@ def main(argv: list[str] | None = None) -> int:
         if args.cold:
             drop_bytecode()
         loop = calibrate(cores)
-        with tempfile.TemporaryDirectory(prefix="gc-pauses-") as folder:
-            gc_pauses = Path(folder) if args.gc else None
-            wall, cpu, code, last = run_suite(args.workers, gc_pauses)
-            gc_note = f"  ({gc_summary(gc_pauses)})" if gc_pauses else ""
+        if args.gc:
+            with tempfile.TemporaryDirectory(prefix="gc-pauses-") as folder:
+                wall, cpu, code, last = run_suite(args.workers, Path(folder))
+                gc_note = f"  ({gc_summary(Path(folder))})"
+        else:
+            wall, cpu, code, last = run_suite(args.workers)
+            gc_note = ""
         failed |= code != 0
         print(f"{number:>3}  {loop:>5.2f}s  {wall:>6.1f}s  {cpu:>6.1f}s  {last}{gc_note}", flush=True)
     return 1 if failed else 0

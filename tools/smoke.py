@@ -102,9 +102,9 @@ def check_api(
 ) -> None:
     # A user id outside ASCII, so every deployed API shows it takes any Unicode id
     # and the ingress carries it percent-encoded as UTF-8. No "/", "%", "?", "#" or
-    # ";": the Traefik our k3s ships (v2.11.24) passes them encoded, but Traefik
-    # 2.11.32-2.11.34 and 3.6.3-3.6.6 refuse them by default, and smoke also runs
-    # against clusters we did not make (app/README.md, "User ids in URLs").
+    # ";": the Traefik our k3s ships passes them encoded, but some Traefik releases
+    # refuse them, and smoke also runs against clusters we did not make (which
+    # releases: app/README.md, "User ids in URLs").
     user = f"smoke-użytkownik-测试-{uuid.uuid4().hex[:10]}"
     user_path = "/sessions/user/" + quote(user, safe="")
     try:

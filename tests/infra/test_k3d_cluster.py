@@ -5,8 +5,8 @@ import re
 import pytest
 
 from components import versions
-from components.project_paths import PROJECT_DIR
 from components.k3d_cluster import TOOLS_BIN, K3dClusterArgs, kubeconfig_read_command
+from components.project_paths import PROJECT_DIR
 from tools.mock_harness import PlanResult
 
 COMMAND = "command:local:Command"
