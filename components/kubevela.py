@@ -27,6 +27,13 @@ class KubeVela(pulumi.ComponentResource):
         values: dict[str, Any] = {
             # One cluster: the cluster-gateway (and its certificate hook Job) is not needed.
             "multicluster": {"enabled": False},
+            # The chart pulls its controller image on every start (`Always`), so a restarted
+            # cluster without network (a presenter's laptop after sleep) could not start
+            # vela-core again. The published chart pins the tag (its release workflow rewrites
+            # `latest` to the version), so a cached image is the right image.
+            # Ref: kubevela/kubevela@v1.10.9:charts/vela-core/values.yaml (image.pullPolicy),
+            # templates/kubevela-controller.yaml (imagePullPolicy), .github/workflows/chart.yml
+            "image": {"pullPolicy": "IfNotPresent"},
             **args.extra_values,
         }
         self.release = helm.release(

@@ -17,6 +17,8 @@ def test_vela_core_release(platform: PlanResult):
     assert release["namespace"] == "vela-system"
     assert release["createNamespace"] is True
     assert release["values"]["multicluster"] == {"enabled": False}
+    # The chart's default is `Always`: no restart of vela-core without Docker Hub.
+    assert release["values"]["image"] == {"pullPolicy": "IfNotPresent"}
     # Helm must wait for the controller and the hook Jobs that create the webhook certificates.
     assert release.get("skipAwait") is False
     assert release["waitForJobs"] is True
