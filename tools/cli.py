@@ -52,6 +52,12 @@ from tools.state import (
 from tools.targets import Target, TargetError, list_prefixed_tables, table_status, target_from_outputs
 
 OUT_DIR = PROJECT_DIR / "out"
+# How long the teardown audit waits for tables DynamoDB is still deleting. ACK drops its
+# Table's finalizer as soon as DeleteTable is accepted (aws-controllers-k8s/dynamodb-controller
+# @v1.9.2 pkg/resource/table/sdk.go `sdkDelete` returns once the call succeeds), so the kro
+# and kratix destroys end while the table is DELETING, and ListTables still names it.
+AUDIT_DELETING_WAIT_SECONDS = 300
+AUDIT_POLL_SECONDS = 5.0
 
 
 class CliError(RuntimeError):
@@ -78,6 +84,8 @@ class Context:
         self.target_factory: Callable[[dict[str, Any]], Target] = lambda outputs: target_from_outputs(outputs, self.kube)
         self._kube = None
         self.kube_factory: Callable[[str, str | None], Any] = _kube_client
+        self.clock: Callable[[], float] = time.monotonic
+        self.sleep: Callable[[float], None] = time.sleep
 
     def say(self, text: str) -> None:
         self.out.write(text + "\n")
@@ -281,12 +289,53 @@ def audit_tables(ctx: Context, approaches: list[str], whole_prefix: bool, target
         left = [t for t in left if t in wanted]
     where = "AWS region " + target.region if target.mode == "aws" else f"emulator at {target.endpoint}"
     if left:
+        statuses, waited_out = _wait_while_deleting(ctx, client, left)
+        left = [name for name, status in statuses.items() if status != _GONE]
+    if left:
         ctx.say(f"audit: FAIL — {len(left)} table(s) with prefix {target.prefix!r} still in the {where}:")
         for name in left:
-            ctx.say(f"  {name}")
+            status = statuses[name]
+            if status == "DELETING" and waited_out:
+                ctx.say(f"  {name} (still DELETING after {AUDIT_DELETING_WAIT_SECONDS}s)")
+            else:
+                ctx.say(f"  {name}" + (f" ({status})" if status else ""))
         return False
     ctx.say(f"audit: ok — no table with prefix {target.prefix!r} left in the {where}")
     return True
+
+
+_GONE = "gone"
+
+
+def _wait_while_deleting(ctx: Context, client: Any, names: list[str]) -> tuple[dict[str, str | None], bool]:
+    """Each listed table's status once none is DELETING any more, and whether the deadline came first.
+
+    A table DynamoDB is deleting is no leftover: it goes by itself, shortly. A table in any
+    other state is, and so is one whose state cannot be read (None): then the audit fails at
+    once, without waiting for the others. Gone tables map to `_GONE`.
+    """
+    deadline = ctx.clock() + AUDIT_DELETING_WAIT_SECONDS
+    announced = False
+    while True:
+        statuses: dict[str, str | None] = {}
+        for name in names:
+            try:
+                status = table_status(client, name)
+            except Exception:  # no DescribeTable permission, or the target went away: it counts as left
+                statuses[name] = None
+                continue
+            statuses[name] = _GONE if status is None else status
+        deleting = [name for name, status in statuses.items() if status == "DELETING"]
+        settled = all(status in (_GONE, "DELETING") for status in statuses.values())
+        if not deleting or not settled:
+            return statuses, False
+        if ctx.clock() >= deadline:
+            return statuses, True
+        if not announced:
+            ctx.say(f"audit: waiting for DynamoDB to finish deleting {', '.join(deleting)} "
+                    f"(up to {AUDIT_DELETING_WAIT_SECONDS}s)")
+            announced = True
+        ctx.sleep(AUDIT_POLL_SECONDS)
 
 
 def _say_leftovers(ctx: Context, runs: list[StackRun], cluster_mode: str | None) -> None:

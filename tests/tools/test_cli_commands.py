@@ -88,6 +88,88 @@ class ScriptedTarget(Target):
         return Client()
 
 
+class DeletingTarget(Target):
+    """A DynamoDB target whose tables go through the states `script` gives each, one per DescribeTable.
+
+    A table whose script is used up is gone (no longer listed, ResourceNotFound), as a
+    table DynamoDB finished deleting.
+    """
+
+    def __init__(self, script: dict[str, list[str]]):
+        super().__init__("aws", "eu-west-1", None, "kvdemo-")
+        self.script = {name: list(states) for name, states in script.items()}
+
+    def client(self):
+        script = self.script
+
+        class NotFound(Exception):
+            pass
+
+        class Client:
+            exceptions = type("Exceptions", (), {"ResourceNotFoundException": NotFound})
+
+            def list_tables(self, **_):
+                return {"TableNames": sorted(name for name, states in script.items() if states)}
+
+            def describe_table(self, TableName):
+                states = script.get(TableName)
+                if not states:
+                    raise NotFound(TableName)
+                return {"Table": {"TableStatus": states.pop(0)}}
+
+        return Client()
+
+
+def _on_a_fake_clock(ctx):
+    """`ctx.sleep` moves `ctx.clock`; the sleeps are recorded."""
+    now, slept = [0.0], []
+    ctx.clock = lambda: now[0]
+
+    def sleep(seconds):
+        slept.append(seconds)
+        now[0] += seconds
+
+    ctx.sleep = sleep
+    return slept
+
+
+def test_down_waits_for_a_table_dynamodb_is_deleting_then_destroys_the_platform(make_ctx, fake_ops):
+    # ACK lets its Table go once DeleteTable is accepted: the table is DELETING, still listed.
+    ops = fake_ops(existing={"platform", "kro"}, outputs={"platform": PLATFORM_OUT})
+    ctx = make_ctx(ops, target=DeletingTarget({"kvdemo-sessions-kro": ["DELETING", "DELETING"]}))
+    slept = _on_a_fake_clock(ctx)
+    assert cli.main(["down"], ctx) == 0
+    assert ("down", "platform") in ops.calls
+    text = ctx.text()
+    assert "audit: waiting for DynamoDB to finish deleting kvdemo-sessions-kro (up to 300s)" in text
+    assert text.index("audit: ok") < text.index("platform   down started")
+    assert slept == [cli.AUDIT_POLL_SECONDS] * 2
+
+
+def test_a_table_still_deleting_at_the_deadline_keeps_the_platform(make_ctx, fake_ops):
+    ops = fake_ops(existing={"platform", "kro"}, outputs={"platform": PLATFORM_OUT})
+    ctx = make_ctx(ops, target=DeletingTarget({"kvdemo-sessions-kro": ["DELETING"] * 1000}))
+    slept = _on_a_fake_clock(ctx)
+    assert cli.main(["down"], ctx) == 1
+    assert ("down", "platform") not in ops.calls
+    assert "  kvdemo-sessions-kro (still DELETING after 300s)" in ctx.text()
+    assert sum(slept) == cli.AUDIT_DELETING_WAIT_SECONDS
+
+
+def test_a_table_in_any_other_state_fails_the_audit_without_waiting(make_ctx, fake_ops):
+    ops = fake_ops(existing={"platform", "kro", "kratix"}, outputs={"platform": PLATFORM_OUT})
+    target = DeletingTarget({"kvdemo-sessions-kro": ["DELETING"] * 10, "kvdemo-sessions-kratix": ["ACTIVE"] * 10})
+    ctx = make_ctx(ops, target=target)
+    slept = _on_a_fake_clock(ctx)
+    assert cli.main(["down"], ctx) == 1
+    assert slept == []
+    text = ctx.text()
+    assert "audit: FAIL — 2 table(s) with prefix 'kvdemo-'" in text
+    assert "  kvdemo-sessions-kratix (ACTIVE)\n" in text
+    assert "  kvdemo-sessions-kro (DELETING)\n" in text
+    assert "waiting for DynamoDB" not in text
+
+
 def test_down_destroys_approaches_then_audits_then_platform(make_ctx, fake_ops):
     ops = fake_ops(existing={"platform", "crossplane", "kro", "kratix"}, outputs={"platform": PLATFORM_OUT})
     ctx = make_ctx(ops, target=ScriptedTarget([]))
