@@ -360,6 +360,7 @@ def cmd_down(ctx: Context, args: argparse.Namespace) -> int:
         except CliError:
             platform_target = None
     orchestrator = Orchestrator(ctx.ops, Progress(ctx.out), ctx.measurements, ctx.log_dir)
+    orchestrator.destroy_despite_pending = args.ignore_pending
 
     def audit(selected: list[str], whole_prefix: bool) -> bool:
         if args.skip_audit:
@@ -617,6 +618,11 @@ def parser() -> argparse.ArgumentParser:
     down = sub.add_parser("down", help="approach stacks, audit, then the platform")
     down.add_argument("approaches", nargs="*", help=approaches_help + " (naming some keeps the platform)")
     down.add_argument("--skip-audit", action="store_true", help="do not check the target for leftover tables")
+    down.add_argument(
+        "--ignore-pending",
+        action="store_true",
+        help="destroy an approach stack although an interrupted run left objects it was creating (run `up` first instead)",
+    )
     down.set_defaults(run=cmd_down)
 
     smoke = sub.add_parser("smoke", help="drive each session API, check each table")

@@ -336,6 +336,8 @@ class Orchestrator:
         self.table_watcher = table_watcher
         self.release_recovery = release_recovery
         """(stack, namespace, release) -> what was done about Helm's record, or None when it could not look."""
+        self.destroy_despite_pending = False
+        """Destroy an approach stack although an interrupted run left creates pending (`down --ignore-pending`)."""
 
     def _pending(self, stack: str) -> list[PendingOperation]:
         # A StackOps that cannot read state (a minimal fake) has nothing pending to recover.
@@ -369,7 +371,23 @@ class Orchestrator:
                     "of the interrupted install; the objects stay and the install adopts them), then rerun")
 
     def _warn_pending_on_destroy(self, stack: str, pending: list[PendingOperation]) -> None:
+        """Refuse to destroy an approach stack whose objects an interrupted run created but never recorded.
+
+        The destroy would not delete them, yet it would delete what they need to go away: an
+        Application whose create was cut short (it is the step that waits longest) keeps its
+        table, and the approach's engine (Crossplane's provider, kro, Kratix and Flux), the only
+        thing that deletes that table, goes with the stack. `up` adopts them first. The
+        platform holds no table, and on k3d its objects go with the cluster: there it is only a note.
+        """
         creates = [op for op in pending if op.operation == "creating"]
+        if creates and stack != PLATFORM and not self.destroy_despite_pending:
+            listed = "; ".join(f"{_short_type(op.type)} {op.name}" for op in creates)
+            raise StackOpsError(
+                f"not destroyed: an interrupted run was creating {len(creates)} object(s) that are not in the "
+                f"state ({listed}). This destroy would leave them, and remove the engine that deletes their "
+                f"table. Run `up {stack}` first (it adopts them), then `down {stack}`; "
+                "`down --ignore-pending` destroys anyway."
+            )
         if creates:
             self.progress.say(stack, f"note: {len(creates)} object(s) an interrupted run was creating are not in the "
                                      "state, so this destroy does not delete them (`up` first adopts them):")

@@ -171,14 +171,52 @@ def test_without_a_kubeconfig_the_exact_command_is_printed(make_ctx, fake_ops):
             "`kubectl -n vela-system delete secret -l owner=helm,name=kubevela`") in ctx.text()
 
 
-def test_destroy_with_pending_creates_says_what_it_cannot_delete(make_ctx, fake_ops):
+APPLICATION = "kubernetes:core.oam.dev/v1beta1:Application"
+
+
+def test_an_approach_with_pending_creates_is_not_destroyed(make_ctx, fake_ops):
+    # The Application's create is the step that waits longest, so the likeliest to be cut short;
+    # destroying the stack then would remove kro and leave the Application and its table.
+    pending = {"kro": [PendingOperation("creating", APPLICATION, "session-api-app-kro")]}
+    ops = fake_ops(existing={"platform", "kro"}, outputs={"platform": PLATFORM_OUT}, pending=pending)
+    ctx = make_ctx(ops)
+    assert cli.main(["down", "kro", "--skip-audit"], ctx) == 1
+    assert ("down", "kro") not in ops.calls
+    text = ctx.text()
+    assert "not destroyed: an interrupted run was creating 1 object(s) that are not in the state " \
+           "(Application session-api-app-kro)" in text
+    assert "Run `up kro` first (it adopts them), then `down kro`; `down --ignore-pending` destroys anyway." in text
+
+
+def test_the_whole_down_keeps_the_platform_when_an_approach_has_pending_creates(make_ctx, fake_ops):
+    pending = {"kratix": [PendingOperation("creating", APPLICATION, "session-api-app-kratix")]}
+    ops = fake_ops(existing={"platform", "kro", "kratix"}, outputs={"platform": PLATFORM_OUT}, pending=pending)
+    ctx = make_ctx(ops)
+    assert cli.main(["down", "--skip-audit"], ctx) == 1
+    assert ("down", "kro") in ops.calls
+    assert ("down", "kratix") not in ops.calls and ("down", "platform") not in ops.calls
+    assert "kept: an approach stack failed to destroy" in ctx.text()
+
+
+def test_ignore_pending_destroys_and_says_what_it_cannot_delete(make_ctx, fake_ops):
     pending = {"kro": [PendingOperation("creating", "kubernetes:core/v1:Namespace", "kro-namespace")]}
     ops = fake_ops(existing={"platform", "kro"}, outputs={"platform": PLATFORM_OUT}, pending=pending)
     ctx = make_ctx(ops)
-    assert cli.main(["down", "kro", "--skip-audit"], ctx) == 0
+    assert cli.main(["down", "kro", "--skip-audit", "--ignore-pending"], ctx) == 0
+    assert ("down", "kro") in ops.calls
     text = ctx.text()
     assert "note: 1 object(s) an interrupted run was creating are not in the state" in text
     assert "Namespace kro-namespace" in text
+
+
+def test_the_platform_is_destroyed_with_pending_creates_and_a_note(make_ctx, fake_ops):
+    # Its objects go with the k3d cluster it deletes.
+    pending = {"platform": [PendingOperation("creating", RELEASE, "kubevela", ("vela-system", "kubevela"))]}
+    ops = fake_ops(existing={"platform"}, outputs={"platform": PLATFORM_OUT}, pending=pending)
+    ctx = make_ctx(ops)
+    assert cli.main(["down", "--skip-audit"], ctx) == 0
+    assert ("down", "platform") in ops.calls
+    assert "note: 1 object(s) an interrupted run was creating are not in the state" in ctx.text()
 
 
 class HelmRecords:
