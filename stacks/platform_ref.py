@@ -112,6 +112,9 @@ def read_platform() -> Platform:
             # clusterIdentifier unchanged, a changed context is an update, not a replacement).
             context=kube_context,
             cluster_identifier=cluster_name,
+            # A cluster deleted by hand must not block `pulumi destroy` of an approach stack:
+            # its objects went with it. The CLI's `down` first checks that the cluster answers,
+            # since a merely stopped one would have its objects (and their tables) forgotten.
             delete_unreachable=True,
         ),
     )

@@ -348,6 +348,25 @@ def _say_leftovers(ctx: Context, runs: list[StackRun], cluster_mode: str | None)
                 ctx.say(f"{run.stack}: {line}")
 
 
+def _unreachable_cluster(ctx: Context) -> str | None:
+    """Why the platform's API server gives no answer at all, or None (it answers, or there is no kubeconfig).
+
+    The approach stacks reach the cluster through a provider with `deleteUnreachable`
+    (stacks/platform_ref.py), so that a cluster deleted by hand does not block their destroy.
+    A cluster that is only stopped looks the same to it: its objects would be dropped from
+    the state and stay, Applications and tables included.
+    """
+    from tools.kube import KubeError, Unreachable
+
+    try:
+        ctx.kube().get("/version")
+    except Unreachable as error:
+        return str(error)
+    except (CliError, KubeError):  # no kubeconfig output, or an HTTP answer (the cluster is there)
+        return None
+    return None
+
+
 def cmd_down(ctx: Context, args: argparse.Namespace) -> int:
     names = validate_approaches(args.approaches, allow_platform=True)
     whole = not args.approaches or PLATFORM in args.approaches
@@ -359,6 +378,16 @@ def cmd_down(ctx: Context, args: argparse.Namespace) -> int:
             platform_target = ctx.target()
         except CliError:
             platform_target = None
+    if not args.ignore_unreachable and any(ctx.ops.exists(a) for a in approaches):
+        unreachable = _unreachable_cluster(ctx)
+        if unreachable:
+            name = ctx.outputs(PLATFORM).get("clusterName") or "<name>"
+            ctx.say(f"down: not started — the platform's cluster does not answer ({unreachable}).")
+            ctx.say("  Destroying the approach stacks now would drop their objects from the state without deleting "
+                    "them, and leave their tables.")
+            ctx.say(f"  Start the cluster (k3d: `k3d cluster start {name}`), then rerun. If it is gone for good, "
+                    "`down --ignore-unreachable` empties the stacks (the audit still lists tables left behind).")
+            return 1
     orchestrator = Orchestrator(ctx.ops, Progress(ctx.out), ctx.measurements, ctx.log_dir)
     orchestrator.destroy_despite_pending = args.ignore_pending
 
@@ -622,6 +651,11 @@ def parser() -> argparse.ArgumentParser:
         "--ignore-pending",
         action="store_true",
         help="destroy an approach stack although an interrupted run left objects it was creating (run `up` first instead)",
+    )
+    down.add_argument(
+        "--ignore-unreachable",
+        action="store_true",
+        help="destroy the approach stacks although the cluster does not answer (only when it is gone for good)",
     )
     down.set_defaults(run=cmd_down)
 

@@ -358,3 +358,54 @@ def test_every_cluster_client_comes_from_the_one_factory_with_the_platforms_cont
     refused.kube_factory = lambda kubeconfig, context=None: (_ for _ in ()).throw(KubeError("no such context"))
     with pytest.raises(cli.CliError, match="cannot use the cluster: no such context"):
         refused.kube()
+
+
+class _Cluster:
+    """The platform's API server as `down` probes it: no answer at all, or an answer."""
+
+    def __init__(self, answers: bool):
+        self.answers = answers
+        self.asked = []
+
+    def get(self, path, params=None):
+        from tools.kube import Unreachable
+
+        self.asked.append(path)
+        if not self.answers:
+            raise Unreachable("the Kubernetes API at https://127.0.0.1:6550 does not answer: ConnectionError")
+        return {"gitVersion": "v1.31.9+k3s1"}
+
+    def close(self):
+        pass
+
+
+WITH_KUBECONFIG = PLATFORM_OUT | {"kubeconfig": "apiVersion: v1\n", "clusterName": "kubevela-dynamodb"}
+
+
+def test_down_does_not_start_while_the_cluster_does_not_answer(make_ctx, fake_ops):
+    # The approach stacks' provider deletes nothing it cannot reach (deleteUnreachable): a
+    # stopped cluster would keep its Applications and tables while the stacks forget them.
+    ops = fake_ops(existing={"platform", "kro"}, outputs={"platform": WITH_KUBECONFIG})
+    ctx = make_ctx(ops, target=ScriptedTarget([]))
+    cluster = _Cluster(answers=False)
+    ctx.kube_factory = lambda kubeconfig, context=None: cluster
+    assert cli.main(["down"], ctx) == 1
+    assert ops.calls == [] and cluster.asked == ["/version"]
+    text = ctx.text()
+    assert "down: not started — the platform's cluster does not answer (the Kubernetes API at " \
+           "https://127.0.0.1:6550 does not answer: ConnectionError)." in text
+    assert "Start the cluster (k3d: `k3d cluster start kubevela-dynamodb`), then rerun." in text
+
+    ctx = make_ctx(ops, target=ScriptedTarget([]))
+    ctx.kube_factory = lambda kubeconfig, context=None: cluster
+    assert cli.main(["down", "--ignore-unreachable"], ctx) == 0
+    assert ops.calls == [("down", "kro"), ("down", "platform")]
+
+
+def test_down_goes_ahead_when_the_cluster_answers(make_ctx, fake_ops):
+    ops = fake_ops(existing={"platform", "kro"}, outputs={"platform": WITH_KUBECONFIG})
+    ctx = make_ctx(ops, target=ScriptedTarget([]))
+    cluster = _Cluster(answers=True)
+    ctx.kube_factory = lambda kubeconfig, context=None: cluster
+    assert cli.main(["down", "kro"], ctx) == 0
+    assert ops.calls == [("down", "kro")] and cluster.asked == ["/version"]
