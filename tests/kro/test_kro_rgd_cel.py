@@ -229,14 +229,20 @@ def test_stream_ttl_protection_encryption_tags(rendered):
     assert spec["tags"] == [{"key": "cost-center", "value": "42"}, {"key": "team", "value": "platform"}]
 
 
-def test_switched_off_features_are_sent_as_off(rendered):
-    # Explicitly off (not left out), so turning a feature off on an existing table
-    # reaches ACK: these are the shapes ACK itself uses to disable them.
+def test_switched_off_stream_and_ttl_are_left_out(rendered):
+    # ACK reads a table without a stream or TTL back as no stream and a TTL with no
+    # attribute name; anything else sent for "off" would never sync
+    # (test_kro_ack_stream_ttl.py). Encryption off stays explicit: ACK counts
+    # {enabled: false} equal to the AWS owned key.
     _, table = rendered("switched-off")
-    spec = table["spec"]
-    assert spec["timeToLive"] == {"attributeName": "expiresAt", "enabled": False}
-    assert spec["streamSpecification"] == {"streamEnabled": False}
-    assert spec["sseSpecification"] == {"enabled": False}
+    assert table["spec"] == {
+        "tableName": "kvdemo-off",
+        "billingMode": "PAY_PER_REQUEST",
+        "deletionProtectionEnabled": False,
+        "keySchema": [{"attributeName": "id", "keyType": "HASH"}],
+        "attributeDefinitions": [{"attributeName": "id", "attributeType": "S"}],
+        "sseSpecification": {"enabled": False},
+    }
 
 
 def test_kms_with_the_aws_managed_key(rendered):
