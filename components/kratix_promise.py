@@ -10,10 +10,12 @@ one image built from this repository and imported into the cluster):
    Destination's bucket, Flux applies it, the platform's ACK controller creates
    the table;
 2. `table-status` reads that Table back and writes `tableStatus`/`tableArn`
-   into the request's status, retrying until the table is ACTIVE, so the
-   request's `Reconciled` condition means "the table exists". API errors and a
-   missing Table CRD are retried too (never a failed Job), and a rerun of the
-   workflow keeps the last observed status.
+   into the request's status, retrying until the Table carries the request's
+   spec, is ACTIVE and ACK reports it synced, so the request's `Reconciled`
+   condition means "the table exists as requested". ACK's terminal errors
+   suspend the workflow until the request changes. API errors and a missing
+   Table CRD are retried (never a failed Job), and a rerun of the workflow
+   keeps the last observed status.
 
 No delete pipeline: deleting a request deletes its Work, Kratix removes the file
 from the bucket, Flux prunes the Table and ACK deletes the table

@@ -31,7 +31,11 @@ def test_session_table_as_the_app_reads_it(tmp_path):
         "name": "sessions-table-kratix",
         "namespace": "session-apps",
         "labels": {pipeline.REQUEST_LABEL: "sessions-table-kratix"},
-        "annotations": {"services.k8s.aws/deletion-policy": "delete"},
+        "annotations": {
+            "services.k8s.aws/deletion-policy": "delete",
+            # What table-status compares with the live Table: has Flux applied this spec yet?
+            pipeline.SPEC_DIGEST_ANNOTATION: pipeline.spec_digest(table["spec"]),
+        },
     }
     assert table["spec"] == {
         "tableName": "kvdemo-sessions-kratix",

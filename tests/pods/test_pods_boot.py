@@ -244,9 +244,10 @@ def test_kratix_pipelines_run_in_their_pods(plans, kratix, cluster, pipeline_ima
     assert status_1["tableStatus"] == "PENDING" and "waiting for Flux" in status_1["message"]
     assert yaml.safe_load((metadata / "workflow-control.yaml").read_text()) == {"retryAfter": "15s"}
 
-    # Once ACK reports the table ACTIVE, the workflow completes.
+    # Once ACK reports the table ACTIVE and synced with the request, the workflow completes.
     arn = f"arn:aws:dynamodb:us-east-1:000000000000:table/{table['spec']['tableName']}"
-    api.objects[path] = {**table, "status": {"tableStatus": "ACTIVE", "ackResourceMetadata": {"arn": arn}}}
+    api.objects[path] = {**table, "status": {"tableStatus": "ACTIVE", "ackResourceMetadata": {"arn": arn},
+                                             "conditions": [{"type": "ACK.ResourceSynced", "status": "True"}]}}
     (run,) = run_pipeline_pod(status, cluster, pipeline_image, tmp_path / "status-2", api)
     assert run.process.returncode == 0, run.describe()
     metadata = tmp_path / "status-2" / "kratix" / "metadata"

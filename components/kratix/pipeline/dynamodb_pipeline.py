@@ -15,15 +15,20 @@ Two steps, one program (the step is the first argument):
 
 ``table-status``
     Reads that Table back from the cluster and reports the real table in the
-    request's status (``tableStatus``, ``tableArn``). Until the table is
-    ``ACTIVE`` it asks Kratix to run it again later (``workflow-control.yaml``
-    ``retryAfter``), which keeps the configure workflow, and so the request's
-    ``Reconciled`` condition, unfinished: a request is Reconciled only once
-    its table really exists. An API answer that says nothing about the Table
-    (403, 5xx, a timeout, no answer) is "not known yet": the last observed
-    status stays, the message says what failed, and Kratix retries, instead of a
-    crashing Job that Kratix would retry only at its next reconcile. A missing
-    Table API (the ACK CRD is not installed) is named as such.
+    request's status (``tableStatus``, ``tableArn``). The step is done only when
+    the live Table carries this request's spec (its spec-digest annotation),
+    the table is ``ACTIVE``, ACK reports ``ACK.ResourceSynced=True`` and no
+    ``ACK.Terminal``. Until then it asks Kratix to run it again later
+    (``workflow-control.yaml`` ``retryAfter``), which keeps the configure
+    workflow, and so the request's ``Reconciled`` condition, unfinished: a
+    request is Reconciled only once its table really is what it asks for.
+    ``ACK.Terminal=True`` (ACK will not try again until the spec changes)
+    suspends the workflow (``suspend``) with ACK's message, until the request
+    changes. An API answer that says nothing about the Table (403, 5xx, a
+    timeout, no answer) is "not known yet": the last observed status stays, the
+    message says what failed, and Kratix retries, instead of a crashing Job that
+    Kratix would retry only at its next reconcile. A missing Table API (the ACK
+    CRD is not installed) is named as such.
 
 Ref: Kratix workflow contract, syntasso/kratix-docs docs/main/03-reference/12-workflows.md
 (input/output/metadata paths, workflow-control.yaml); syntasso/kratix@ae170e22:
@@ -31,9 +36,12 @@ work-creator/lib/reader.go (object.yaml is the live object from a GET, status
 included), work-creator/cmd/update_status.go (status.yaml merged into the
 existing status, incoming keys win, others stay: lib/status_updater.go
 MergeStatuses; `metadata/workflow-control.yaml` `retryAfter`, a Go duration,
-suspends the pipeline and keeps a retrying last pipeline from marking the
-workflow completed: lib/workflow_control.go), work-creator/lib/work_creator.go
-(a retrying pipeline writes no Work). The pinned pipeline-adapter image
+or `suspend: true` with a `message`, suspends the pipeline and keeps the last
+pipeline from marking the workflow completed, update_status.go:95: lib/workflow_control.go),
+work-creator/lib/work_creator.go (a retrying or suspended pipeline writes no
+Work), api/v1alpha1/pipeline_factory.go (pipeline containers are init
+containers before the status writer: a step that exits non-zero writes no
+status). The pinned pipeline-adapter image
 (components/versions.py KRATIX_IMAGE, chart update syntasso/helm-charts b01ba1b of
 2026-08-04) is built after workflow control arrived (syntasso/kratix d61cacf7,
 2026-03-26), and work-creator/ is unchanged between 224e1483 (2026-08-04) and
@@ -46,12 +54,14 @@ Standard library and PyYAML only.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import ssl
 import sys
 import urllib.error
 import urllib.request
+from datetime import datetime
 from pathlib import Path
 from typing import Callable
 
@@ -63,8 +73,22 @@ ACK_TABLES_PATH = ACK_GROUP_VERSION_PATH + "/namespaces/{namespace}/tables/{name
 ACK_TABLE_CRD = "tables.dynamodb.services.k8s.aws"
 API_TIMEOUT_SECONDS = 10
 REQUEST_LABEL = "kubevela-dynamodb.dev/dynamodb-request"
+SPEC_DIGEST_ANNOTATION = "kubevela-dynamodb.dev/table-spec-sha256"
+"""On every Table the configure step writes: the digest of the spec it wrote (spec_digest).
+table-status compares it with the request's, to know the live Table is the one the request
+asks for and not the one before a change: ACK sets no observedGeneration (the Condition of
+aws-controllers-k8s/runtime@v0.61.0 apis/core/v1alpha1/conditions.go:78-92 has none), and
+the live spec cannot be compared field by field, because ACK writes the CreateTable answer
+into it (dynamodb-controller@v1.9.2 pkg/resource/table/sdk.go:729 in sdkCreate, e.g. a
+provisionedThroughput of 0/0 for PAY_PER_REQUEST; runtime@v0.61.0 pkg/runtime/reconciler.go:865
+patches it back). Flux applies metadata and spec in one server-side apply, so the annotation
+and the spec it names arrive together."""
 RETRY_AFTER = "15s"
-"""How soon a request whose table is not ACTIVE yet is checked again."""
+"""How soon a request whose table is not done yet is checked again."""
+
+DONE, RETRY, FAILED = "done", "retry", "failed"
+"""What table-status concluded: the workflow may complete; Kratix runs the step again in
+RETRY_AFTER; ACK gave up on this spec, the workflow is suspended until the request changes."""
 
 SERVICE_ACCOUNT_DIR = Path("/var/run/secrets/kubernetes.io/serviceaccount")
 """Where the kubelet mounts the pod's ServiceAccount token and the cluster CA. The
@@ -198,12 +222,18 @@ def table_spec(spec: dict) -> dict:
     return table
 
 
+def spec_digest(spec: dict) -> str:
+    """sha256 of a Table spec, independent of key order."""
+    return hashlib.sha256(json.dumps(spec, sort_keys=True, separators=(",", ":")).encode()).hexdigest()
+
+
 def table_manifest(request: dict) -> dict:
     """The ACK Table for a DynamoDBRequest: same name and namespace as the request."""
     metadata = request.get("metadata") or {}
     name, namespace = metadata.get("name"), metadata.get("namespace")
     if not name or not namespace:
         raise RequestError("the request has no metadata.name/metadata.namespace")
+    spec = table_spec(request.get("spec") or {})
     return {
         "apiVersion": ACK_API_VERSION,
         "kind": "Table",
@@ -217,9 +247,10 @@ def table_manifest(request: dict) -> dict:
                 # Deleting the request deletes the table (ACK's default, made explicit).
                 # Ref: aws-controllers-k8s docs "Deletion policy".
                 "services.k8s.aws/deletion-policy": "delete",
+                SPEC_DIGEST_ANNOTATION: spec_digest(spec),
             },
         },
-        "spec": table_spec(request.get("spec") or {}),
+        "spec": spec,
     }
 
 
@@ -261,30 +292,121 @@ def _condition(table: dict, kind: str) -> dict | None:
     return None
 
 
-def _observe(live: dict, table_name: str) -> dict:
-    """The request status for a live Table object."""
+def _is_true(condition: dict | None) -> bool:
+    return bool(condition) and condition.get("status") == "True"
+
+
+def _said(condition: dict) -> str:
+    """A condition's message (or reason) on one line."""
+    return " ".join(str(condition.get("message") or condition.get("reason") or "no message").split())
+
+
+def _time(value: object) -> datetime | None:
+    try:
+        return datetime.fromisoformat(str(value))
+    except ValueError:
+        return None
+
+
+def _status_predates_apply(live: dict) -> bool:
+    """True when ACK last wrote the Table's status before the current spec was applied.
+
+    Then ACK has not reconciled this spec yet and its conditions are about the one before.
+    The API server keeps, per writer, the time it last changed that writer's fields
+    (metadata.managedFields[].time): the entry that owns SPEC_DIGEST_ANNOTATION is Flux's
+    apply of this spec, ACK's is the one for the status subresource (runtime@v0.61.0
+    pkg/runtime/util.go:252-253). ACK rewrites the conditions, with a new lastTransitionTime,
+    in every reconcile (pkg/runtime/reconciler.go:566 resetConditions, 755 SetSynced;
+    pkg/condition/condition.go:160-161), so each reconcile moves its time. Both times come
+    from the API server's clock. Equal seconds count as reconciled: ACK reacts to the apply
+    within the same second far more often than it wrote just before it. Without
+    managedFields (an API server that strips them) this cannot tell, and says False.
+    """
+    applied = status = None
+    for entry in (live.get("metadata") or {}).get("managedFields") or []:
+        when = _time(entry.get("time"))
+        if when is None:
+            continue
+        if entry.get("subresource") == "status":
+            status = max(status or when, when)
+        elif f"f:{SPEC_DIGEST_ANNOTATION}" in (((entry.get("fieldsV1") or {}).get("f:metadata") or {})
+                                              .get("f:annotations") or {}):
+            applied = max(applied or when, when)
+    return applied is not None and status is not None and status < applied
+
+
+def _judge(live: dict, wanted: dict) -> tuple[dict, str]:
+    """The request status for a live Table object, and DONE, RETRY or FAILED."""
+    table_name = wanted["spec"]["tableName"]
+    ref = f"{wanted['metadata']['namespace']}/{wanted['metadata']['name']}"
     live_status = live.get("status") or {}
     status = {"tableStatus": live_status.get("tableStatus") or "PENDING"}
     arn = (live_status.get("ackResourceMetadata") or {}).get("arn")
     if arn:
         status["tableArn"] = arn
-    status["message"] = f"table {table_name} is {status['tableStatus']}"
+
+    def answer(message: str, outcome: str) -> tuple[dict, str]:
+        return {**status, "message": message}, outcome
+
+    # 1. The Table this request asks for. Kratix completes the workflow as soon as the
+    # last pipeline asks for no retry (syntasso/kratix@224e1483 work-creator/cmd/
+    # update_status.go:95), and Flux applies the new table.yaml only later: read too
+    # early, the Table (and its ACTIVE, Synced status) is the one before the change.
+    applied = ((live.get("metadata") or {}).get("annotations") or {}).get(SPEC_DIGEST_ANNOTATION)
+    if applied != wanted["metadata"]["annotations"][SPEC_DIGEST_ANNOTATION]:
+        return answer(f"table {table_name}: waiting for Flux to apply the requested change to Table {ref}", RETRY)
+
+    # 2. ACK.Terminal=True: ACK will not try again until the spec changes (runtime@v0.61.0
+    # apis/core/v1alpha1/conditions.go:36-41), whatever tableStatus says: a ValidationException
+    # (a terminal code, dynamodb-controller@v1.9.2 generator.yaml:86-88) from a later update
+    # such as TTL (pkg/resource/table/hooks.go:210-218) leaves the table ACTIVE. ACK sets
+    # Terminal (with Synced=True) for a table being deleted or archived too (hooks.go:203-207).
+    # Retrying would never end: suspend the workflow with ACK's message; Kratix resumes it
+    # when the request's spec changes (syntasso/kratix@224e1483 internal/controller/
+    # dynamic_resource_request_controller.go:753-780). The one exception: a Terminal that
+    # ACK wrote before this spec was applied is about the old spec (ACK reconciles on a
+    # generation change, runtime@v0.61.0 pkg/runtime/reconciler.go:114); suspending on it
+    # would keep a fixed request stuck, so that one is retried.
     terminal = _condition(live, "ACK.Terminal")
-    if terminal and terminal.get("status") == "True":
-        status["message"] += f"; ACK reports a terminal error: {terminal.get('message', '')}"
-    else:
-        recoverable = _condition(live, "ACK.Recoverable")
-        if recoverable and recoverable.get("status") == "True":
-            status["message"] += f"; ACK is retrying: {recoverable.get('message', '')}"
-    return status
+    if _is_true(terminal):
+        if _status_predates_apply(live):
+            return answer(f"table {table_name}: ACK has not reconciled the requested change yet "
+                          f"(its last answer: {_said(terminal)})", RETRY)
+        return answer(f"table {table_name}: ACK gave up (ACK.Terminal): {_said(terminal)}; "
+                      "the workflow is suspended until the request changes", FAILED)
+
+    recoverable = _condition(live, "ACK.Recoverable")
+    retrying = f"; ACK is retrying: {_said(recoverable)}" if _is_true(recoverable) else ""
+    if status["tableStatus"] != "ACTIVE":
+        return answer(f"table {table_name} is {status['tableStatus']}{retrying}", RETRY)
+
+    # 3. ACTIVE is not done: ACK copies tableStatus from DescribeTable whether or not the
+    # rest of the spec is applied, and applies TTL, SSE, GSIs, throughput after the table
+    # exists (dynamodb-controller@v1.9.2 pkg/resource/table/sdk.go:855-858 leaves Synced
+    # False after create when TTL is set; hooks.go:149-307 customUpdateTable).
+    # ACK.ResourceSynced=True is ACK's word that the live table matches the spec
+    # (runtime@v0.61.0 pkg/runtime/reconciler.go:721-756; generator.yaml:102-107). It is not
+    # tied to a generation: read between Flux's apply and ACK's first reconcile of it, it is
+    # the previous spec's. Holding DONE until ACK's status write is newer than the apply
+    # (_status_predates_apply) would hold every request for up to ACK's 10 h resync after a
+    # metadata-only apply, which ACK does not reconcile (reconciler.go:114; resync period:
+    # dynamodb-controller@v1.9.2 helm/values.yaml:139); that gap stays.
+    synced = _condition(live, "ACK.ResourceSynced")
+    if not _is_true(synced):
+        if retrying:
+            return answer(f"table {table_name} is ACTIVE{retrying}", RETRY)
+        why = f"ACK.ResourceSynced={synced.get('status')}: {_said(synced)}" if synced else "no ACK.ResourceSynced yet"
+        return answer(f"table {table_name} is ACTIVE but not yet synced with the request ({why})", RETRY)
+    return answer(f"table {table_name} is ACTIVE", DONE)
 
 
-def table_status(input_dir: Path, metadata_dir: Path, fetch: Fetch) -> bool:
-    """Write the table's state into the request status; True when it is ACTIVE."""
+def table_status(input_dir: Path, metadata_dir: Path, fetch: Fetch) -> str:
+    """Write the table's state into the request status; DONE, RETRY or FAILED (see _judge)."""
     request = yaml.safe_load((input_dir / "object.yaml").read_text())
     wanted = table_manifest(request)
     name, namespace = wanted["metadata"]["name"], wanted["metadata"]["namespace"]
     table_name = wanted["spec"]["tableName"]
+    outcome = RETRY
     try:
         live = fetch(namespace, name)
     except TableApiMissing:
@@ -298,9 +420,6 @@ def table_status(input_dir: Path, metadata_dir: Path, fetch: Fetch) -> bool:
         last = _observed(request, table_name)
         observed = {k: v for k, v in last.items() if k != "message"} or {"tableStatus": "PENDING"}
         observed["message"] = f"table {table_name}: cannot read Table {namespace}/{name} yet ({error}); retrying"
-        _write_status(metadata_dir, {"tableName": table_name, **observed})
-        _retry(metadata_dir)
-        return False
     else:
         if live is None:
             observed = {
@@ -308,18 +427,21 @@ def table_status(input_dir: Path, metadata_dir: Path, fetch: Fetch) -> bool:
                 "message": f"table {table_name}: waiting for Flux to apply Table {namespace}/{name}",
             }
         else:
-            observed = _observe(live, table_name)
-    status = {"tableName": table_name, **observed}
-    active = status["tableStatus"] == "ACTIVE"
-    _write_status(metadata_dir, status)
-    if not active:
-        _retry(metadata_dir)
-    return active
+            observed, outcome = _judge(live, wanted)
+    _write_status(metadata_dir, {"tableName": table_name, **observed})
+    if outcome == RETRY:
+        _workflow_control(metadata_dir, {"retryAfter": RETRY_AFTER})
+    elif outcome == FAILED:
+        # Kratix keeps the message in the pipeline's status (work-creator/lib/status_updater.go
+        # MarkPipelineAsSuspended) and sets Reconciled=Unknown, "Suspended"
+        # (lib/resourceutil/util.go MarkReconciledSuspended): the component is not healthy.
+        _workflow_control(metadata_dir, {"suspend": True, "message": observed["message"]})
+    return outcome
 
 
-def _retry(metadata_dir: Path) -> None:
+def _workflow_control(metadata_dir: Path, control: dict) -> None:
     metadata_dir.mkdir(parents=True, exist_ok=True)
-    (metadata_dir / "workflow-control.yaml").write_text(yaml.safe_dump({"retryAfter": RETRY_AFTER}))
+    (metadata_dir / "workflow-control.yaml").write_text(yaml.safe_dump(control))
 
 
 def api_fetch(
@@ -401,11 +523,12 @@ def main(argv: list[str], fetch: Fetch = in_cluster_fetch) -> int:
             table = configure(root / "input", root / "output", root / "metadata")
             print(f"wrote Table {table['metadata']['namespace']}/{table['metadata']['name']}")
         else:
-            # API errors are not raised here: they are "not known yet", written to the
-            # status and retried (a failed Job would wait for Kratix's next reconcile).
-            active = table_status(root / "input", root / "metadata", fetch)
+            # Nothing here exits non-zero: API errors are "not known yet" (retried), ACK's
+            # terminal errors suspend the workflow. A failing step would write no status
+            # (Kratix's status writer runs after it) and wait for Kratix's next reconcile.
+            outcome = table_status(root / "input", root / "metadata", fetch)
             message = (yaml.safe_load((root / "metadata" / "status.yaml").read_text()) or {}).get("message", "")
-            print(f"{message}" if active else f"{message}; table not ACTIVE yet; retry in {RETRY_AFTER}")
+            print(f"{message}; retry in {RETRY_AFTER}" if outcome == RETRY else message)
     except RequestError as error:
         print(f"invalid request: {error}", file=sys.stderr)
         return 1
