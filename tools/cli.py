@@ -349,21 +349,28 @@ def _say_leftovers(ctx: Context, runs: list[StackRun], cluster_mode: str | None)
 
 
 def _unreachable_cluster(ctx: Context) -> str | None:
-    """Why the platform's API server gives no answer at all, or None (it answers, or there is no kubeconfig).
+    """Why the stacks' Kubernetes provider could not use the platform's cluster now, or None.
 
     The approach stacks reach the cluster through a provider with `deleteUnreachable`
     (stacks/platform_ref.py), so that a cluster deleted by hand does not block their destroy.
-    A cluster that is only stopped looks the same to it: its objects would be dropped from
-    the state and stay, Applications and tables included.
+    A cluster that is only stopped, or whose credentials fail (an exec plugin's expired
+    session, a 401), looks the same to it: the objects would be dropped from the state and
+    stay, Applications and tables included. Any HTTP answer but 401 means the cluster is
+    there and takes the credentials. No kubeconfig output (no platform `up` completed):
+    nothing to check.
     """
     from tools.kube import KubeError, Unreachable
 
-    try:
-        ctx.kube().get("/version")
-    except Unreachable as error:
-        return str(error)
-    except (CliError, KubeError):  # no kubeconfig output, or an HTTP answer (the cluster is there)
+    if not ctx.outputs(PLATFORM).get("kubeconfig"):
         return None
+    try:
+        response = ctx.kube().request("GET", "/version")
+    except Unreachable as error:
+        return f"it does not answer: {error}"
+    except (CliError, KubeError) as error:
+        return f"its credentials cannot be used: {error}"
+    if response.status_code == 401:
+        return "it does not accept the credentials (HTTP 401)"
     return None
 
 
@@ -381,12 +388,19 @@ def cmd_down(ctx: Context, args: argparse.Namespace) -> int:
     if not args.ignore_unreachable and any(ctx.ops.exists(a) for a in approaches):
         unreachable = _unreachable_cluster(ctx)
         if unreachable:
-            name = ctx.outputs(PLATFORM).get("clusterName") or "<name>"
-            ctx.say(f"down: not started — the platform's cluster does not answer ({unreachable}).")
+            platform = ctx.outputs(PLATFORM)
+            ctx.say(f"down: not started — the platform's cluster cannot be used ({unreachable}).")
             ctx.say("  Destroying the approach stacks now would drop their objects from the state without deleting "
                     "them, and leave their tables.")
-            ctx.say(f"  Start the cluster (k3d: `k3d cluster start {name}`), then rerun. If it is gone for good, "
-                    "`down --ignore-unreachable` empties the stacks (the audit still lists tables left behind).")
+            if platform.get("clusterMode") == "existing":
+                ctx.say("  Make the cluster reachable with the platform's kubeconfig and context, then rerun.")
+            else:
+                ctx.say(f"  Start the cluster (`k3d cluster start {platform.get('clusterName') or '<name>'}`), then rerun.")
+            gone = "If the cluster is gone for good, `down --ignore-unreachable` empties the stacks"
+            if platform.get("dynamodbMode") == "aws":
+                ctx.say(f"  {gone}; the audit then lists the tables left in AWS.")
+            else:
+                ctx.say(f"  {gone} (add --skip-audit: the emulator went with the cluster).")
             return 1
     orchestrator = Orchestrator(ctx.ops, Progress(ctx.out), ctx.measurements, ctx.log_dir)
     orchestrator.destroy_despite_pending = args.ignore_pending
@@ -704,7 +718,9 @@ def parser() -> argparse.ArgumentParser:
     compare.add_argument("--poll", type=float, default=2.0, help=argparse.SUPPRESS)
     compare.set_defaults(run=cmd_compare)
 
-    audit = sub.add_parser("audit", help="tables with the demo's prefix still in the target")
+    audit = sub.add_parser(
+        "audit", help="tables with the demo's prefix still in the target (waits up to 5 min for ones being deleted)"
+    )
     audit.set_defaults(run=cmd_audit)
 
     plan = sub.add_parser("plan", help="offline plan of a stack (JSON)")

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from types import SimpleNamespace
+
 import pytest
 
 from tools import cli
+from tools.kube import KubeError
 from tools.targets import Target
 
 PLATFORM_OUT = {"dynamodbMode": "local", "dynamodbRegion": "us-east-1", "tablePrefix": "kvdemo-"}
@@ -361,19 +364,19 @@ def test_every_cluster_client_comes_from_the_one_factory_with_the_platforms_cont
 
 
 class _Cluster:
-    """The platform's API server as `down` probes it: no answer at all, or an answer."""
+    """The platform's API server as `down` probes it (GET /version): no answer at all, or an HTTP status."""
 
-    def __init__(self, answers: bool):
-        self.answers = answers
+    def __init__(self, status: int | None):
+        self.status = status
         self.asked = []
 
-    def get(self, path, params=None):
+    def request(self, method, path, **_):
         from tools.kube import Unreachable
 
-        self.asked.append(path)
-        if not self.answers:
+        self.asked.append((method, path))
+        if self.status is None:
             raise Unreachable("the Kubernetes API at https://127.0.0.1:6550 does not answer: ConnectionError")
-        return {"gitVersion": "v1.31.9+k3s1"}
+        return SimpleNamespace(status_code=self.status)
 
     def close(self):
         pass
@@ -382,30 +385,57 @@ class _Cluster:
 WITH_KUBECONFIG = PLATFORM_OUT | {"kubeconfig": "apiVersion: v1\n", "clusterName": "kubevela-dynamodb"}
 
 
+def _down_with(make_ctx, fake_ops, factory, outputs=WITH_KUBECONFIG, argv=("down",)):
+    ops = fake_ops(existing={"platform", "kro"}, outputs={"platform": outputs})
+    ctx = make_ctx(ops, target=ScriptedTarget([]))
+    ctx.kube_factory = factory
+    return cli.main(list(argv), ctx), ops, ctx.text()
+
+
 def test_down_does_not_start_while_the_cluster_does_not_answer(make_ctx, fake_ops):
     # The approach stacks' provider deletes nothing it cannot reach (deleteUnreachable): a
     # stopped cluster would keep its Applications and tables while the stacks forget them.
-    ops = fake_ops(existing={"platform", "kro"}, outputs={"platform": WITH_KUBECONFIG})
-    ctx = make_ctx(ops, target=ScriptedTarget([]))
-    cluster = _Cluster(answers=False)
-    ctx.kube_factory = lambda kubeconfig, context=None: cluster
-    assert cli.main(["down"], ctx) == 1
-    assert ops.calls == [] and cluster.asked == ["/version"]
-    text = ctx.text()
-    assert "down: not started — the platform's cluster does not answer (the Kubernetes API at " \
+    cluster = _Cluster(status=None)
+    code, ops, text = _down_with(make_ctx, fake_ops, lambda kubeconfig, context=None: cluster)
+    assert code == 1 and ops.calls == [] and cluster.asked == [("GET", "/version")]
+    assert "down: not started — the platform's cluster cannot be used (it does not answer: the Kubernetes API at " \
            "https://127.0.0.1:6550 does not answer: ConnectionError)." in text
-    assert "Start the cluster (k3d: `k3d cluster start kubevela-dynamodb`), then rerun." in text
+    assert "Start the cluster (`k3d cluster start kubevela-dynamodb`), then rerun." in text
+    assert "`down --ignore-unreachable` empties the stacks (add --skip-audit: the emulator went with the cluster)." in text
 
-    ctx = make_ctx(ops, target=ScriptedTarget([]))
-    ctx.kube_factory = lambda kubeconfig, context=None: cluster
-    assert cli.main(["down", "--ignore-unreachable"], ctx) == 0
-    assert ops.calls == [("down", "kro"), ("down", "platform")]
+    code, ops, _ = _down_with(make_ctx, fake_ops, lambda kubeconfig, context=None: cluster,
+                              argv=("down", "--ignore-unreachable"))
+    assert code == 0 and ops.calls == [("down", "kro"), ("down", "platform")]
 
 
-def test_down_goes_ahead_when_the_cluster_answers(make_ctx, fake_ops):
-    ops = fake_ops(existing={"platform", "kro"}, outputs={"platform": WITH_KUBECONFIG})
-    ctx = make_ctx(ops, target=ScriptedTarget([]))
-    cluster = _Cluster(answers=True)
-    ctx.kube_factory = lambda kubeconfig, context=None: cluster
-    assert cli.main(["down", "kro"], ctx) == 0
-    assert ops.calls == [("down", "kro")] and cluster.asked == ["/version"]
+def test_credentials_that_fail_stop_down_too(make_ctx, fake_ops):
+    # The provider cannot tell a failing exec plugin or a refused token from a cluster that is gone.
+    def plugin_fails(kubeconfig, context=None):
+        raise KubeError("exec plugin `aws eks get-token` failed (exit 255): the SSO session has expired")
+
+    code, ops, text = _down_with(make_ctx, fake_ops, plugin_fails, WITH_KUBECONFIG | {"clusterMode": "existing"})
+    assert code == 1 and ops.calls == []
+    assert "(its credentials cannot be used: cannot use the cluster: exec plugin `aws eks get-token` failed" in text
+    assert "Make the cluster reachable with the platform's kubeconfig and context, then rerun." in text
+
+    code, ops, text = _down_with(make_ctx, fake_ops, lambda kubeconfig, context=None: _Cluster(status=401),
+                                 WITH_KUBECONFIG | {"dynamodbMode": "aws"})
+    assert code == 1 and ops.calls == []
+    assert "(it does not accept the credentials (HTTP 401))" in text
+    assert "`down --ignore-unreachable` empties the stacks; the audit then lists the tables left in AWS." in text
+
+
+@pytest.mark.parametrize("status", [200, 403])
+def test_down_goes_ahead_when_the_cluster_answers(make_ctx, fake_ops, status):
+    # 403: the credentials are taken, only /version is not allowed to this user.
+    cluster = _Cluster(status=status)
+    code, ops, _ = _down_with(make_ctx, fake_ops, lambda kubeconfig, context=None: cluster, argv=("down", "kro"))
+    assert code == 0 and ops.calls == [("down", "kro")] and cluster.asked == [("GET", "/version")]
+
+
+def test_down_without_a_kubeconfig_output_does_not_probe(make_ctx, fake_ops):
+    def never(kubeconfig, context=None):
+        raise AssertionError("no kubeconfig output: nothing to probe")
+
+    code, ops, _ = _down_with(make_ctx, fake_ops, never, PLATFORM_OUT, argv=("down", "kro"))
+    assert code == 0 and ops.calls == [("down", "kro")]

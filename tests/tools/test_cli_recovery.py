@@ -174,12 +174,20 @@ def test_without_a_kubeconfig_the_exact_command_is_printed(make_ctx, fake_ops):
 APPLICATION = "kubernetes:core.oam.dev/v1beta1:Application"
 
 
+def _answering_cluster(ctx):
+    """The platform's cluster answers `down`'s probe (GET /version)."""
+    ctx.kube_factory = lambda kubeconfig, context=None: SimpleNamespace(
+        request=lambda method, path, **_: SimpleNamespace(status_code=200), close=lambda: None
+    )
+    return ctx
+
+
 def test_an_approach_with_pending_creates_is_not_destroyed(make_ctx, fake_ops):
     # The Application's create is the step that waits longest, so the likeliest to be cut short;
     # destroying the stack then would remove kro and leave the Application and its table.
     pending = {"kro": [PendingOperation("creating", APPLICATION, "session-api-app-kro")]}
     ops = fake_ops(existing={"platform", "kro"}, outputs={"platform": PLATFORM_OUT}, pending=pending)
-    ctx = make_ctx(ops)
+    ctx = _answering_cluster(make_ctx(ops))
     assert cli.main(["down", "kro", "--skip-audit"], ctx) == 1
     assert ("down", "kro") not in ops.calls
     text = ctx.text()
@@ -191,7 +199,7 @@ def test_an_approach_with_pending_creates_is_not_destroyed(make_ctx, fake_ops):
 def test_the_whole_down_keeps_the_platform_when_an_approach_has_pending_creates(make_ctx, fake_ops):
     pending = {"kratix": [PendingOperation("creating", APPLICATION, "session-api-app-kratix")]}
     ops = fake_ops(existing={"platform", "kro", "kratix"}, outputs={"platform": PLATFORM_OUT}, pending=pending)
-    ctx = make_ctx(ops)
+    ctx = _answering_cluster(make_ctx(ops))
     assert cli.main(["down", "--skip-audit"], ctx) == 1
     assert ("down", "kro") in ops.calls
     assert ("down", "kratix") not in ops.calls and ("down", "platform") not in ops.calls
@@ -201,7 +209,7 @@ def test_the_whole_down_keeps_the_platform_when_an_approach_has_pending_creates(
 def test_ignore_pending_destroys_and_says_what_it_cannot_delete(make_ctx, fake_ops):
     pending = {"kro": [PendingOperation("creating", "kubernetes:core/v1:Namespace", "kro-namespace")]}
     ops = fake_ops(existing={"platform", "kro"}, outputs={"platform": PLATFORM_OUT}, pending=pending)
-    ctx = make_ctx(ops)
+    ctx = _answering_cluster(make_ctx(ops))
     assert cli.main(["down", "kro", "--skip-audit", "--ignore-pending"], ctx) == 0
     assert ("down", "kro") in ops.calls
     text = ctx.text()
