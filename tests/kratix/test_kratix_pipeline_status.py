@@ -33,7 +33,10 @@ RETRY_CONTROL = {"retryAfter": pipeline.RETRY_AFTER}
 
 def live_table(table_status=None, arn=None, conditions=(), spec=None, managed_fields=None):
     """The Table as the API server returns it: what the configure step wrote for `spec` (the
-    request's by default) as Flux applied it, with the status ACK wrote."""
+    request's by default) as Flux applied it, with the status ACK wrote after that apply
+    (`managed_fields`: the API server's record of both writes; [] for none)."""
+    if managed_fields is None:
+        managed_fields = managed("2026-08-10T12:00:05Z", "2026-08-10T12:00:09Z")
     table = pipeline.table_manifest(request(with_defaults(spec or VALID["minimal"])))
     status = {"conditions": list(conditions)}
     if table_status:
@@ -199,6 +202,13 @@ def managed(apply_time, status_time):
         {"manager": "controller", "operation": "Update", "subresource": "status", "time": status_time,
          "fieldsType": "FieldsV1", "fieldsV1": {"f:status": {"f:conditions": {}}}},
     ]
+
+
+def test_a_terminal_error_is_not_final_when_the_times_cannot_tell(tmp_path):
+    # An API server that keeps no managedFields: a retry can end, a wrong suspension holds
+    # until the request changes.
+    got, _, control, _ = run(tmp_path, live_table("ACTIVE", ARN, [TERMINAL, SYNCED], managed_fields=[]))
+    assert (got, control) == (pipeline.RETRY, RETRY_CONTROL)
 
 
 @pytest.mark.parametrize(

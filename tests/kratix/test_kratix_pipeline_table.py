@@ -90,9 +90,14 @@ def test_features_map_to_ack_fields():
     assert spec["tags"] == [{"key": "cost-center", "value": "42"}, {"key": "team", "value": "platform"}]
 
 
-def test_switched_off_features_are_left_out():
+def test_switched_off_stream_and_ttl_are_left_out_and_encryption_is_sent_off():
+    # As the kro engine renders them (tests/kro/test_kro_rgd_cel.py): the shapes ACK reads
+    # back for a table without a stream, a TTL or KMS (tests/kro/test_kro_ack_stream_ttl.py).
     spec = pipeline.table_spec(with_defaults(VALID["switched-off"]))
-    assert not {"timeToLive", "streamSpecification", "sseSpecification"} & set(spec)
+    assert not {"timeToLive", "streamSpecification"} & set(spec)
+    assert spec["sseSpecification"] == {"enabled": False}
+    # No encryption block at all: nothing sent.
+    assert "sseSpecification" not in pipeline.table_spec(with_defaults(VALID["minimal"]))
 
 
 def test_lsi_shares_the_table_partition_key():

@@ -198,8 +198,12 @@ def table_spec(spec: dict) -> dict:
     ]
     if lsis:
         table["localSecondaryIndexes"] = lsis
-    # Disabled TTL/stream/encryption are left out: that is DynamoDB's default, and
-    # asking ACK to "disable" what was never enabled is an API error on AWS.
+    # A disabled TTL or stream is left out: DynamoDB describes a table without them
+    # with no StreamSpecification and a TTL without an attribute name, and ACK compares
+    # what it reads back with this spec, so any other "off" would never report
+    # ACK.ResourceSynced (aws-controllers-k8s/dynamodb-controller@v1.9.2
+    # pkg/resource/table/sdk.go L369-380, hooks_ttl.go L85-92, delta.go L106-107).
+    # The price: an enabled stream or TTL cannot be turned off from here (docs/kratix.md).
     ttl = spec.get("ttl")
     if ttl and ttl.get("enabled", True):
         table["timeToLive"] = {"attributeName": ttl["attributeName"], "enabled": True}
@@ -216,6 +220,12 @@ def table_spec(spec: dict) -> dict:
         if encryption.get("kmsKeyId"):
             sse["kmsMasterKeyID"] = encryption["kmsKeyId"]
         table["sseSpecification"] = sse
+    elif encryption:
+        # Off is sent as off (the AWS owned key), as the kro engine does: ACK sees no
+        # difference between it and a table described without SSE, and turns KMS off on a
+        # table that had it; left out, ACK would differ from a KMS table forever
+        # (hooks.go customPreCompare, L577-594).
+        table["sseSpecification"] = {"enabled": False}
     tags = spec.get("tags") or {}
     if tags:
         table["tags"] = [{"key": k, "value": str(v)} for k, v in sorted(tags.items())]
@@ -319,8 +329,10 @@ def _status_predates_apply(live: dict) -> bool:
     in every reconcile (pkg/runtime/reconciler.go:566 resetConditions, 755 SetSynced;
     pkg/condition/condition.go:160-161), so each reconcile moves its time. Both times come
     from the API server's clock. Equal seconds count as reconciled: ACK reacts to the apply
-    within the same second far more often than it wrote just before it. Without
-    managedFields (an API server that strips them) this cannot tell, and says False.
+    within the same second far more often than it wrote just before it. Without both times
+    (an API server that strips managedFields) this cannot tell, and says True: a retry ends
+    once the request changes or ACK writes again, a suspension on the old spec's error
+    would hold until the request changes.
     """
     applied = status = None
     for entry in (live.get("metadata") or {}).get("managedFields") or []:
@@ -332,7 +344,7 @@ def _status_predates_apply(live: dict) -> bool:
         elif f"f:{SPEC_DIGEST_ANNOTATION}" in (((entry.get("fieldsV1") or {}).get("f:metadata") or {})
                                               .get("f:annotations") or {}):
             applied = max(applied or when, when)
-    return applied is not None and status is not None and status < applied
+    return applied is None or status is None or status < applied
 
 
 def _judge(live: dict, wanted: dict) -> tuple[dict, str]:
