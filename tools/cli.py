@@ -355,8 +355,11 @@ def _unreachable_cluster(ctx: Context) -> str | None:
     (stacks/platform_ref.py), so that a cluster deleted by hand does not block their destroy.
     A cluster that is only stopped, or whose credentials fail (an exec plugin's expired
     session, a 401), looks the same to it: the objects would be dropped from the state and
-    stay, Applications and tables included. Any HTTP answer but 401 means the cluster is
-    there and takes the credentials. No kubeconfig output (no platform `up` completed):
+    stay, Applications and tables included: the provider marks the cluster unreachable when
+    its discovery fails for any reason, and then drops each object it is asked to read or
+    delete (pulumi/pulumi-kubernetes@94977969d provider/pkg/provider/provider.go, Configure:
+    `getResources` error -> clusterUnreachable; Read/Delete with deleteUnreachable). Any
+    HTTP answer but 401 means the cluster is there and takes the credentials. No kubeconfig output (no platform `up` completed):
     nothing to check.
     """
     from tools.kube import KubeError, Unreachable

@@ -10,6 +10,8 @@ from tools import cli
 from tools.kube import KubeError
 from tools.targets import Target
 
+from compare_fakes import FakeClock
+
 PLATFORM_OUT = {"dynamodbMode": "local", "dynamodbRegion": "us-east-1", "tablePrefix": "kvdemo-"}
 
 
@@ -123,16 +125,17 @@ class DeletingTarget(Target):
         return Client()
 
 
-def _on_a_fake_clock(ctx):
-    """`ctx.sleep` moves `ctx.clock`; the sleeps are recorded."""
-    now, slept = [0.0], []
-    ctx.clock = lambda: now[0]
+def _on_a_fake_clock(ctx) -> list[float]:
+    """`ctx.clock` and `ctx.sleep` on compare's FakeClock; returns how long each sleep was."""
+    clock = FakeClock()
+    ctx.clock, ctx.sleep = clock.now, clock.sleep
+    slept, woke = [], [clock.now()]
 
-    def sleep(seconds):
-        slept.append(seconds)
-        now[0] += seconds
+    def on_wake(now: float) -> None:
+        slept.append(now - woke[-1])
+        woke.append(now)
 
-    ctx.sleep = sleep
+    clock.listeners.append(on_wake)
     return slept
 
 
